@@ -1,0 +1,541 @@
+//! The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2).
+//!
+//! Two tables of checks. Until the client and its redirect URI are known
+//! good, a failure must never redirect (RFC 6749 §4.1.2.1, RFC 9700 §4.11):
+//! the gateway shows an error page. After that, failures go back to the
+//! client's redirect URI, with `iss` (RFC 9207 §2).
+//!
+//! The crate keeps no state between the request and the login: the gateway
+//! keeps the request's parameters in its login transaction and calls
+//! [`authorize`] again with what the user has done since ([`Interactions`]).
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use url::Url;
+
+use crate::client::{ApplicationType, Client, GrantType};
+use crate::error::{ErrorCode, OAuthError};
+use crate::pkce;
+use crate::scope::Scopes;
+use crate::store::{token_hash, AuthorizationCode};
+use crate::Provider;
+
+/// The parameters of an authorization request, from the query string (GET)
+/// or the form body (POST), as received. Parameters without a value are
+/// treated as omitted (RFC 6749 §3.1).
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizationRequest {
+    params: Vec<(String, String)>,
+}
+
+impl AuthorizationRequest {
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        let params = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        Self { params }
+    }
+
+    /// The parameters, for the gateway to keep in its login transaction.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.params
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    fn count(&self, name: &str) -> usize {
+        self.params.iter().filter(|(k, _)| k == name).count()
+    }
+}
+
+/// The user's login session, as the gateway knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginSession {
+    pub user_id: String,
+    pub auth_time: OffsetDateTime,
+    /// Authentication methods (RFC 8176), e.g. `pwd`, `mfa`, `otp`.
+    pub amr: Vec<String>,
+    /// The session id, for the ID token's `sid`.
+    pub session_id: Option<String>,
+}
+
+/// What the user has done during this authorization transaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Interactions {
+    /// The user authenticated during this transaction.
+    pub logged_in: bool,
+    /// The user consented during this transaction, or (without
+    /// `prompt=consent`) a stored consent covers the scopes.
+    pub consented: bool,
+}
+
+/// OAuth 2.0 Form Post Response Mode and RFC 6749 §4.1.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseMode {
+    Query,
+    FormPost,
+}
+
+/// OIDC Core §3.1.2.1 `prompt`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prompt {
+    pub none: bool,
+    pub login: bool,
+    pub consent: bool,
+}
+
+/// A request that passed every check.
+#[derive(Debug, Clone)]
+pub struct ValidatedAuthorization {
+    pub client: Arc<Client>,
+    /// The redirect URI exactly as the client sent it.
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub scopes: Scopes,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub prompt: Prompt,
+    pub max_age: Option<i64>,
+    /// OIDC Core §3.1.2.1 `login_hint`, for the login page to prefill.
+    pub login_hint: Option<String>,
+}
+
+/// What the gateway does next.
+#[derive(Debug, Clone)]
+pub enum AuthorizeDecision {
+    /// Show an error page to the user; never redirect to the client.
+    ShowErrorPage(OAuthError),
+    /// Send this response to the client (an error response).
+    Respond(AuthorizationResponse),
+    /// Authenticate the user, then call [`authorize`] again with `logged_in`.
+    Login(ValidatedAuthorization),
+    /// Ask the user's consent, then call [`authorize`] again with `consented`.
+    Consent(ValidatedAuthorization),
+    /// Call [`complete`] with the session to issue the code.
+    Ready(ValidatedAuthorization),
+}
+
+/// An authorization response, success or error, to deliver to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationResponse {
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub params: Vec<(&'static str, String)>,
+}
+
+impl AuthorizationResponse {
+    /// The `Location` for a query-mode response: the redirect URI with the
+    /// parameters added to its query, keeping any it had (RFC 6749 §4.1.2).
+    pub fn location(&self) -> String {
+        match Url::parse(&self.redirect_uri) {
+            Ok(mut url) => {
+                url.query_pairs_mut().extend_pairs(self.params.iter().map(|(k, v)| (*k, v.as_str())));
+                url.to_string()
+            }
+            // Redirect URIs were parsed when registered and when matched, so
+            // this does not happen; fall back to plain concatenation.
+            Err(_) => self.redirect_uri.clone(),
+        }
+    }
+
+    /// An HTML page that posts the parameters to the redirect URI (OAuth 2.0
+    /// Form Post Response Mode §2). The gateway serves it with a CSP that
+    /// allows this one inline script.
+    pub fn form_post_html(&self) -> String {
+        let mut inputs = String::new();
+        for (k, v) in &self.params {
+            inputs.push_str(&format!("<input type=\"hidden\" name=\"{}\" value=\"{}\"/>", html_escape(k), html_escape(v)));
+        }
+        format!(
+            "<!DOCTYPE html><html><head><title>Submit This Form</title></head>\
+             <body onload=\"javascript:document.forms[0].submit()\">\
+             <form method=\"post\" action=\"{}\">{inputs}<noscript><button type=\"submit\">Continue</button></noscript></form>\
+             </body></html>",
+            html_escape(&self.redirect_uri)
+        )
+    }
+
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// What the checks have established so far.
+#[derive(Debug, Default)]
+struct Draft {
+    client: Option<Arc<Client>>,
+    redirect_uri: Option<String>,
+    response_mode: Option<ResponseMode>,
+    scopes: Scopes,
+    code_challenge: Option<String>,
+    prompt: Prompt,
+    max_age: Option<i64>,
+}
+
+type Check = fn(&Provider<'_>, &AuthorizationRequest, &mut Draft) -> Result<(), OAuthError>;
+
+/// Checks whose failure shows an error page, in order.
+const BEFORE_REDIRECT: &[(&str, Check)] = &[
+    ("client_id", check_client_id),
+    ("redirect_uri", check_redirect_uri),
+];
+
+/// Checks whose failure redirects to the client, in order.
+const AFTER_REDIRECT: &[(&str, Check)] = &[
+    ("response_mode", check_response_mode),
+    ("no_repeated_parameters", check_no_repeated_parameters),
+    ("no_request_object", check_no_request_object),
+    ("response_type", check_response_type),
+    ("code_grant_allowed", check_code_grant_allowed),
+    ("scope", check_scope),
+    ("pkce", check_pkce),
+    ("prompt", check_prompt),
+    ("max_age", check_max_age),
+];
+
+/// Runs the authorization endpoint's checks and decides what happens next.
+pub fn authorize(
+    p: &Provider<'_>,
+    request: &AuthorizationRequest,
+    session: Option<&LoginSession>,
+    done: Interactions,
+) -> AuthorizeDecision {
+    let mut draft = Draft::default();
+    for (_, check) in BEFORE_REDIRECT {
+        if let Err(e) = check(p, request, &mut draft) {
+            return AuthorizeDecision::ShowErrorPage(e);
+        }
+    }
+    let client = draft.client.clone().expect("client_id check sets the client");
+    let redirect_uri = draft.redirect_uri.clone().expect("redirect_uri check sets the URI");
+    let state = request.get("state").map(str::to_owned);
+    for (_, check) in AFTER_REDIRECT {
+        if let Err(e) = check(p, request, &mut draft) {
+            let mode = draft.response_mode.unwrap_or(ResponseMode::Query);
+            return AuthorizeDecision::Respond(error_response(p, &redirect_uri, mode, state.as_deref(), &e));
+        }
+    }
+    let validated = ValidatedAuthorization {
+        client,
+        redirect_uri,
+        response_mode: draft.response_mode.unwrap_or(ResponseMode::Query),
+        scopes: draft.scopes,
+        state,
+        nonce: request.get("nonce").map(str::to_owned),
+        code_challenge: draft.code_challenge,
+        prompt: draft.prompt,
+        max_age: draft.max_age,
+        login_hint: request.get("login_hint").map(str::to_owned),
+    };
+    decide_interaction(p, validated, session, done)
+}
+
+/// OIDC Core §3.1.2.3: the user must authenticate when there is no session,
+/// `prompt=login` asks for it, or the session is older than `max_age`; with
+/// `prompt=none` that is `login_required` instead (§3.1.2.6). Consent
+/// likewise, with `consent_required`.
+fn decide_interaction(
+    p: &Provider<'_>,
+    v: ValidatedAuthorization,
+    session: Option<&LoginSession>,
+    done: Interactions,
+) -> AuthorizeDecision {
+    let now = p.clock.now();
+    let too_old = |s: &LoginSession| v.max_age.is_some_and(|max| (now - s.auth_time).whole_seconds() > max);
+    let needs_login = match session {
+        None => true,
+        Some(s) => (v.prompt.login && !done.logged_in) || too_old(s),
+    };
+    if needs_login {
+        if v.prompt.none {
+            let e = OAuthError::new(ErrorCode::LoginRequired, "The user must log in.");
+            return AuthorizeDecision::Respond(v.error(p, &e));
+        }
+        return AuthorizeDecision::Login(v);
+    }
+    let needs_consent = (v.prompt.consent || v.client.consent_required) && !done.consented;
+    if needs_consent {
+        if v.prompt.none {
+            let e = OAuthError::new(ErrorCode::ConsentRequired, "The user must consent.");
+            return AuthorizeDecision::Respond(v.error(p, &e));
+        }
+        return AuthorizeDecision::Consent(v);
+    }
+    AuthorizeDecision::Ready(v)
+}
+
+impl ValidatedAuthorization {
+    /// An error response to this request, e.g. `access_denied` when the user
+    /// declines consent.
+    pub fn error(&self, p: &Provider<'_>, e: &OAuthError) -> AuthorizationResponse {
+        error_response(p, &self.redirect_uri, self.response_mode, self.state.as_deref(), e)
+    }
+}
+
+/// RFC 6749 §4.1.2.1 error response with RFC 9207 `iss`.
+fn error_response(
+    p: &Provider<'_>,
+    redirect_uri: &str,
+    mode: ResponseMode,
+    state: Option<&str>,
+    e: &OAuthError,
+) -> AuthorizationResponse {
+    let mut params = vec![("error", e.code.as_str().to_owned()), ("error_description", e.description.to_string())];
+    if let Some(state) = state {
+        params.push(("state", state.to_owned()));
+    }
+    params.push(("iss", p.server.issuer.clone()));
+    AuthorizationResponse { redirect_uri: redirect_uri.to_owned(), response_mode: mode, params }
+}
+
+/// Issues the authorization code for a request the user has been
+/// authenticated (and has consented) for, and returns the success response
+/// (RFC 6749 §4.1.2) with `state` and RFC 9207 `iss`. The code is stored
+/// under its hash, expires after the server's code lifetime, and belongs to
+/// a new grant.
+pub fn complete(p: &Provider<'_>, v: &ValidatedAuthorization, session: &LoginSession) -> AuthorizationResponse {
+    let code = p.random.token();
+    let now = p.clock.now();
+    p.codes.insert(
+        &token_hash(&code),
+        AuthorizationCode {
+            grant_id: format!("grant.{}", p.random.token()),
+            client_id: v.client.client_id.clone(),
+            redirect_uri: v.redirect_uri.clone(),
+            scopes: v.scopes.clone(),
+            user_id: session.user_id.clone(),
+            auth_time: session.auth_time,
+            amr: session.amr.clone(),
+            session_id: session.session_id.clone(),
+            nonce: v.nonce.clone(),
+            code_challenge: v.code_challenge.clone(),
+            expires_at: now + p.server.lifetimes.authorization_code,
+        },
+    );
+    let mut params = vec![("code", code)];
+    if let Some(state) = &v.state {
+        params.push(("state", state.clone()));
+    }
+    params.push(("iss", p.server.issuer.clone()));
+    AuthorizationResponse { redirect_uri: v.redirect_uri.clone(), response_mode: v.response_mode, params }
+}
+
+/// RFC 6749 §4.1.2.1: a missing, repeated or unknown `client_id` must not
+/// lead to a redirect.
+fn check_client_id(p: &Provider<'_>, r: &AuthorizationRequest, d: &mut Draft) -> Result<(), OAuthError> {
+    if r.count("client_id") != 1 {
+        return Err(OAuthError::invalid_request("The client_id parameter is missing or repeated."));
+    }
+    let client = p
+        .clients
+        .client(r.get("client_id").unwrap_or_default())
+        .ok_or_else(|| OAuthError::invalid_client("The client_id is not that of an active client."))?;
+    d.client = Some(client);
+    Ok(())
+}
+
+/// RFC 6749 §3.1.2.3 and RFC 9700 §4.1.3: the `redirect_uri` is required
+/// (OIDC Core §3.1.2.1) and must equal a registered one exactly, except
+/// the port of a loopback URI for a native app (RFC 8252 §7.3).
+fn check_redirect_uri(_: &Provider<'_>, r: &AuthorizationRequest, d: &mut Draft) -> Result<(), OAuthError> {
+    let client = d.client.as_ref().expect("client_id runs first");
+    if r.count("redirect_uri") != 1 {
+        return Err(OAuthError::invalid_request("The redirect_uri parameter is missing or repeated."));
+    }
+    let presented = r.get("redirect_uri").unwrap_or_default();
+    if !redirect_uri_is_registered(client, presented) {
+        return Err(OAuthError::invalid_request("The redirect_uri is not registered for this client."));
+    }
+    d.redirect_uri = Some(presented.to_owned());
+    Ok(())
+}
+
+/// Exact match, or for native apps the RFC 8252 §7.3 loopback exception:
+/// `http` to 127.0.0.1 or [::1] with any port, the rest equal. `localhost`
+/// gets no exception (RFC 8252 §8.3).
+pub fn redirect_uri_is_registered(client: &Client, presented: &str) -> bool {
+    if client.redirect_uris.iter().any(|r| r == presented) {
+        return Url::parse(presented).is_ok();
+    }
+    if client.application_type != ApplicationType::Native {
+        return false;
+    }
+    let Ok(presented) = Url::parse(presented) else { return false };
+    if !is_loopback_ip(&presented) {
+        return false;
+    }
+    client.redirect_uris.iter().filter_map(|r| Url::parse(r).ok()).any(|registered| {
+        is_loopback_ip(&registered)
+            && registered.host() == presented.host()
+            && registered.path() == presented.path()
+            && registered.query() == presented.query()
+            && registered.fragment().is_none()
+            && presented.fragment().is_none()
+            && registered.username() == presented.username()
+            && registered.password() == presented.password()
+    })
+}
+
+fn is_loopback_ip(url: &Url) -> bool {
+    use url::Host;
+    url.scheme() == "http"
+        && match url.host() {
+            Some(Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+            Some(Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+            _ => false,
+        }
+}
+
+/// OAuth 2.0 Multiple Response Types §2.1 and Form Post Response Mode §2:
+/// `query` (the default for `code`) and `form_post`; `fragment` is refused
+/// so that a code never lands in a fragment a script can read.
+fn check_response_mode(_: &Provider<'_>, r: &AuthorizationRequest, d: &mut Draft) -> Result<(), OAuthError> {
+    d.response_mode = Some(ResponseMode::Query);
+    match r.get("response_mode") {
+        None | Some("query") => Ok(()),
+        Some("form_post") => {
+            d.response_mode = Some(ResponseMode::FormPost);
+            Ok(())
+        }
+        Some(_) => Err(OAuthError::invalid_request("The response_mode must be query or form_post.")),
+    }
+}
+
+/// RFC 6749 §3.1: request parameters must not be repeated.
+fn check_no_repeated_parameters(_: &Provider<'_>, r: &AuthorizationRequest, _: &mut Draft) -> Result<(), OAuthError> {
+    let mut names: Vec<&str> = r.params.iter().map(|(k, _)| k.as_str()).collect();
+    names.sort_unstable();
+    match names.windows(2).find(|w| w[0] == w[1]) {
+        Some(w) => Err(OAuthError::invalid_request(format!("The {} parameter is repeated.", w[0]))),
+        None => Ok(()),
+    }
+}
+
+/// OIDC Core §6 and §3.1.2.6: request objects are not supported.
+fn check_no_request_object(_: &Provider<'_>, r: &AuthorizationRequest, _: &mut Draft) -> Result<(), OAuthError> {
+    if r.get("request").is_some() {
+        return Err(OAuthError::new(ErrorCode::RequestNotSupported, "The request parameter is not supported."));
+    }
+    if r.get("request_uri").is_some() {
+        return Err(OAuthError::new(ErrorCode::RequestUriNotSupported, "The request_uri parameter is not supported."));
+    }
+    Ok(())
+}
+
+/// RFC 6749 §4.1.1 and §3.1.1: `response_type` is required and only `code`
+/// is supported (RFC 9700 §2.1.2 advises against the implicit grant).
+fn check_response_type(_: &Provider<'_>, r: &AuthorizationRequest, _: &mut Draft) -> Result<(), OAuthError> {
+    match r.get("response_type") {
+        None => Err(OAuthError::invalid_request("The response_type parameter is missing.")),
+        Some("code") => Ok(()),
+        Some(_) => Err(OAuthError::new(ErrorCode::UnsupportedResponseType, "Only response_type code is supported.")),
+    }
+}
+
+/// RFC 6749 §4.1.2.1 `unauthorized_client`: the client must be registered
+/// for the authorization code grant.
+fn check_code_grant_allowed(_: &Provider<'_>, _: &AuthorizationRequest, d: &mut Draft) -> Result<(), OAuthError> {
+    let client = d.client.as_ref().expect("client_id runs first");
+    if client.may_use(GrantType::AuthorizationCode) {
+        Ok(())
+    } else {
+        Err(OAuthError::unauthorized_client("The client may not use the authorization code grant."))
+    }
+}
+
+/// RFC 6749 §3.3: the scope is required here (as Okta requires it), every
+/// value must be known to this server and allowed for the client.
+/// `offline_access` is dropped for a client without the refresh grant.
+fn check_scope(p: &Provider<'_>, r: &AuthorizationRequest, d: &mut Draft) -> Result<(), OAuthError> {
+    let client = d.client.as_ref().expect("client_id runs first");
+    let scopes = Scopes::parse(r.get("scope").unwrap_or_default())
+        .ok_or_else(|| OAuthError::invalid_scope("The scope parameter is malformed."))?;
+    if scopes.is_empty() {
+        return Err(OAuthError::invalid_scope("The scope parameter is missing."));
+    }
+    if let Some(unknown) = scopes.iter().find(|s| !p.server.knows_scope(s)) {
+        return Err(OAuthError::invalid_scope(format!("The scope {unknown} is not known to this authorization server.")));
+    }
+    if let Some(denied) = scopes.iter().find(|s| !client.may_request_scope(s)) {
+        return Err(OAuthError::invalid_scope(format!("The client may not request the scope {denied}.")));
+    }
+    d.scopes = if client.may_use(GrantType::RefreshToken) { scopes } else { scopes.without("offline_access") };
+    Ok(())
+}
+
+/// RFC 7636 §4.3 and §4.4.1, RFC 9700 §2.1.1: a public client (or one
+/// registered with `pkce_required`) must send a challenge; the method must
+/// be S256 (a challenge without a method would mean `plain`, §4.3).
+fn check_pkce(_: &Provider<'_>, r: &AuthorizationRequest, d: &mut Draft) -> Result<(), OAuthError> {
+    let client = d.client.as_ref().expect("client_id runs first");
+    match (r.get("code_challenge"), r.get("code_challenge_method")) {
+        (None, None) if client.is_public() || client.pkce_required => {
+            Err(OAuthError::invalid_request("PKCE is required: send code_challenge with code_challenge_method S256."))
+        }
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(OAuthError::invalid_request("The code_challenge parameter is missing.")),
+        (Some(_), method) if method != Some("S256") => {
+            Err(OAuthError::invalid_request("The code_challenge_method must be S256."))
+        }
+        (Some(challenge), _) if !pkce::is_well_formed(challenge) => {
+            Err(OAuthError::invalid_request("The code_challenge is malformed."))
+        }
+        (Some(challenge), _) => {
+            d.code_challenge = Some(challenge.to_owned());
+            Ok(())
+        }
+    }
+}
+
+/// OIDC Core §3.1.2.1: `prompt` values are none, login, consent (we do not
+/// offer account selection); `none` must stand alone.
+fn check_prompt(_: &Provider<'_>, r: &AuthorizationRequest, d: &mut Draft) -> Result<(), OAuthError> {
+    let Some(value) = r.get("prompt") else { return Ok(()) };
+    let mut prompt = Prompt::default();
+    for v in value.split(' ').filter(|v| !v.is_empty()) {
+        match v {
+            "none" => prompt.none = true,
+            "login" => prompt.login = true,
+            "consent" => prompt.consent = true,
+            _ => return Err(OAuthError::invalid_request(format!("The prompt value {v} is not supported."))),
+        }
+    }
+    if prompt.none && (prompt.login || prompt.consent) {
+        return Err(OAuthError::invalid_request("The prompt value none must stand alone."));
+    }
+    d.prompt = prompt;
+    Ok(())
+}
+
+/// OIDC Core §3.1.2.1: `max_age` is a non-negative number of seconds.
+fn check_max_age(_: &Provider<'_>, r: &AuthorizationRequest, d: &mut Draft) -> Result<(), OAuthError> {
+    let Some(value) = r.get("max_age") else { return Ok(()) };
+    match value.parse::<i64>() {
+        Ok(max) if max >= 0 => {
+            d.max_age = Some(max);
+            Ok(())
+        }
+        _ => Err(OAuthError::invalid_request("The max_age parameter must be a non-negative integer.")),
+    }
+}

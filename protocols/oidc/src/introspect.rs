@@ -1,0 +1,69 @@
+//! Token introspection (RFC 7662).
+
+use serde_json::{json, Value};
+
+use crate::client::Client;
+use crate::client_auth::authenticate_client;
+use crate::error::OAuthError;
+use crate::issue::validate_access_token;
+use crate::request::FormRequest;
+use crate::store::token_hash;
+use crate::Provider;
+
+/// Handles an introspection request. The client must authenticate (RFC 7662
+/// §2.1); any token that is not one of ours, valid, unexpired and unrevoked
+/// is `{"active": false}` (§2.2), with no reason given. Access tokens may be
+/// introspected by any client of this server (resource servers do that);
+/// refresh tokens only by the client they were issued to.
+pub fn introspect(p: &Provider<'_>, request: &FormRequest) -> Result<Value, OAuthError> {
+    let client = authenticate_client(p, request, &p.server.endpoint("introspect"))?;
+    let token = request.get("token").ok_or_else(|| OAuthError::invalid_request("The token parameter is missing."))?;
+    // RFC 7662 §2.1: the hint only orders the lookups.
+    let refresh_first = request.get("token_type_hint") == Some("refresh_token");
+    let lookups: [fn(&Provider<'_>, &Client, &str) -> Option<Value>; 2] =
+        if refresh_first { [refresh_token, access_token] } else { [access_token, refresh_token] };
+    Ok(lookups.iter().find_map(|lookup| lookup(p, &client, token)).unwrap_or_else(|| json!({ "active": false })))
+}
+
+fn access_token(p: &Provider<'_>, _: &Client, token: &str) -> Option<Value> {
+    let at = validate_access_token(p, token).ok()?;
+    let mut body = json!({
+        "active": true,
+        "token_type": "Bearer",
+        "scope": at.scopes.to_string(),
+        "client_id": at.client_id,
+        "sub": at.sub,
+        "aud": if at.audiences.len() == 1 { json!(at.audiences[0]) } else { json!(at.audiences) },
+        "iss": at.issuer,
+        "exp": at.expires_at.unix_timestamp(),
+        "iat": at.issued_at.unix_timestamp(),
+        "jti": at.jti,
+    });
+    if let Some(uid) = at.user_id {
+        body["uid"] = json!(uid);
+    }
+    Some(body)
+}
+
+fn refresh_token(p: &Provider<'_>, client: &Client, token: &str) -> Option<Value> {
+    let rt = p.refresh_tokens.find(&token_hash(token))?;
+    let now = p.clock.now();
+    let expires_at = rt.grant_expires_at.min(rt.issued_at + p.server.lifetimes.refresh_token_idle);
+    let active = rt.client_id == client.client_id
+        && rt.rotated.is_none()
+        && !p.grants.is_grant_revoked(&rt.grant_id)
+        && now < expires_at;
+    active.then(|| {
+        json!({
+            "active": true,
+            "token_type": "refresh_token",
+            "scope": rt.scopes.to_string(),
+            "client_id": rt.client_id,
+            "sub": rt.user_id,
+            "uid": rt.user_id,
+            "iss": p.server.issuer,
+            "exp": expires_at.unix_timestamp(),
+            "iat": rt.issued_at.unix_timestamp(),
+        })
+    })
+}

@@ -1,0 +1,66 @@
+//! The OpenID Connect / OAuth 2.0 authorization server of Vestibule, without
+//! I/O: each endpoint takes a parsed request and returns a decision or a
+//! description of the response, which the gateway turns into HTTP.
+//!
+//! Every endpoint is a table of checks run in order, one function per check,
+//! each naming the section of the specification it enforces (the shape of
+//! node-oidc-provider's `lib/actions`). State lives behind the traits in
+//! [`store`] and [`client`]; time, randomness and keys come in through
+//! [`Provider`].
+
+#![forbid(unsafe_code)]
+
+pub mod authorize;
+pub mod claims;
+pub mod client;
+pub mod client_auth;
+pub mod discovery;
+pub mod error;
+pub mod initiate_login;
+pub mod introspect;
+pub mod issue;
+pub mod keys;
+pub mod logout;
+pub mod management;
+pub mod pkce;
+pub mod request;
+pub mod revoke;
+pub mod scope;
+pub mod server;
+pub mod store;
+pub mod token;
+pub mod userinfo;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use claims::{Address, UserClaims};
+pub use client::{ApplicationType, Client, ClientLookup, GrantType, TokenEndpointAuthMethod};
+pub use error::{Error, ErrorCode, OAuthError};
+pub use issue::{validate_access_token, AccessToken};
+pub use keys::{ClientJwks, KeyRing, KeySlots, SigningAlg, SigningKey};
+pub use scope::Scopes;
+pub use server::{AuthorizationServer, GroupFilter, Lifetimes, ServerKind};
+pub use store::{
+    AuthorizationCode, AuthorizationCodeStore, CodeRedemption, GrantStore, JtiReplayCache, OsRandom, RandomSource,
+    RefreshToken, RefreshTokenStore, UserDirectory,
+};
+
+use vestibule_core::Clock;
+
+/// Everything an endpoint needs besides its request: one authorization
+/// server's configuration and keys, the clock, randomness and the state
+/// traits. Cheap to build per request from references.
+#[derive(Clone, Copy)]
+pub struct Provider<'a> {
+    pub server: &'a AuthorizationServer,
+    pub keys: &'a KeyRing,
+    pub clock: &'a dyn Clock,
+    pub random: &'a dyn RandomSource,
+    pub clients: &'a dyn ClientLookup,
+    pub users: &'a dyn UserDirectory,
+    pub codes: &'a dyn AuthorizationCodeStore,
+    pub refresh_tokens: &'a dyn RefreshTokenStore,
+    pub grants: &'a dyn GrantStore,
+    pub jtis: &'a dyn JtiReplayCache,
+}

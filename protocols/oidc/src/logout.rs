@@ -1,0 +1,100 @@
+//! RP-Initiated Logout 1.0.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use url::Url;
+
+use crate::client::Client;
+use crate::error::OAuthError;
+use crate::Provider;
+
+/// The parameters of a logout request (RP-Initiated Logout §2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogoutRequest {
+    pub id_token_hint: Option<String>,
+    pub post_logout_redirect_uri: Option<String>,
+    pub state: Option<String>,
+    pub client_id: Option<String>,
+}
+
+/// What the gateway does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogoutDecision {
+    /// The request is not acceptable: show this error and do not redirect.
+    ShowErrorPage(OAuthError),
+    /// End the user's session (if the browser's session is this `sub`'s,
+    /// and `sid` if given), then go on as `then` says.
+    EndSession { sub: String, session_id: Option<String>, client_id: String, then: AfterLogout },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterLogout {
+    /// Redirect here (the registered URI with `state` added).
+    Redirect(String),
+    /// No redirect was asked for: show a signed-out page.
+    ShowSignedOutPage,
+}
+
+struct Hint {
+    sub: String,
+    session_id: Option<String>,
+    client: Arc<Client>,
+}
+
+/// Checks a logout request, in order: the `id_token_hint` is required (as
+/// Okta requires it) and must be an ID token we signed for a known client
+/// (§2; its expiry does not matter there); a `client_id` must be the hint's
+/// audience (§2); a `post_logout_redirect_uri` must be registered for that
+/// client exactly (§3), and gets `state` added (§3).
+pub fn logout(p: &Provider<'_>, request: &LogoutRequest) -> LogoutDecision {
+    let hint = match check_id_token_hint(p, request) {
+        Ok(hint) => hint,
+        Err(e) => return LogoutDecision::ShowErrorPage(e),
+    };
+    let then = match check_post_logout_redirect_uri(&hint.client, request) {
+        Ok(then) => then,
+        Err(e) => return LogoutDecision::ShowErrorPage(e),
+    };
+    LogoutDecision::EndSession { sub: hint.sub, session_id: hint.session_id, client_id: hint.client.client_id.clone(), then }
+}
+
+/// RP-Initiated Logout §2: the hint was issued by us, to the client.
+fn check_id_token_hint(p: &Provider<'_>, request: &LogoutRequest) -> Result<Hint, OAuthError> {
+    let invalid = || OAuthError::invalid_request("The id_token_hint is not a valid ID token from this server.");
+    let hint = request.id_token_hint.as_deref().ok_or_else(|| OAuthError::invalid_request("The id_token_hint is required."))?;
+    let jwt = p.keys.verify(hint).map_err(|_| invalid())?;
+    // An access token is no ID token (RFC 9068 §4 gives it a distinct typ).
+    if jwt.header.get("typ").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
+        return Err(invalid());
+    }
+    let c = &jwt.claims;
+    let s = |n: &str| c.get(n).and_then(Value::as_str);
+    if s("iss") != Some(p.server.issuer.as_str()) {
+        return Err(invalid());
+    }
+    let aud = match c.get("aud") {
+        Some(Value::String(a)) => a.clone(),
+        Some(Value::Array(a)) if a.len() == 1 => a[0].as_str().ok_or_else(invalid)?.to_owned(),
+        _ => return Err(invalid()),
+    };
+    if request.client_id.as_deref().is_some_and(|id| id != aud) {
+        return Err(OAuthError::invalid_request("The client_id is not the id_token_hint's audience."));
+    }
+    let client = p.clients.client(&aud).ok_or_else(invalid)?;
+    let sub = s("sub").ok_or_else(invalid)?.to_owned();
+    Ok(Hint { sub, session_id: s("sid").map(str::to_owned), client })
+}
+
+/// RP-Initiated Logout §3: only a registered URI, compared exactly.
+fn check_post_logout_redirect_uri(client: &Client, request: &LogoutRequest) -> Result<AfterLogout, OAuthError> {
+    let Some(uri) = request.post_logout_redirect_uri.as_deref() else { return Ok(AfterLogout::ShowSignedOutPage) };
+    if !client.post_logout_redirect_uris.iter().any(|r| r == uri) {
+        return Err(OAuthError::invalid_request("The post_logout_redirect_uri is not registered for this client."));
+    }
+    let mut url = Url::parse(uri).map_err(|_| OAuthError::invalid_request("The post_logout_redirect_uri is malformed."))?;
+    if let Some(state) = &request.state {
+        url.query_pairs_mut().append_pair("state", state);
+    }
+    Ok(AfterLogout::Redirect(url.to_string()))
+}
