@@ -1,0 +1,28 @@
+//! The SAML 2.0 identity-provider protocol core of Vestibule.
+//!
+//! This crate does no I/O. It builds and signs Responses and logout messages,
+//! writes IdP metadata, reads SP metadata, and parses, verifies and checks
+//! AuthnRequests and logout messages. Time comes from a [`Clock`], randomness
+//! and keys are passed in, and the one piece of state it needs (request IDs
+//! already seen) is behind [`ReplayCache`].
+//!
+//! [`Clock`]: vestibule_core::Clock
+
+#![forbid(unsafe_code)]
+
+mod crypto;
+mod dsig;
+mod encrypt;
+mod error;
+mod response;
+mod xml;
+
+pub use crypto::{AlgorithmPolicy, SignatureAlgorithm, SigningKey, TrustedKey, XmlSigner};
+pub use dsig::VerifiedSignature;
+pub use encrypt::{AssertionEncryption, ContentEncryption, KeyTransport};
+pub use error::{SamlError, StatusCode};
+pub use response::{
+    build_error_response, build_response, AssertionLifetime, AuthnInfo, NameId, NameIdFormat, ResponseSpec,
+    SamlAttribute, SignaturePolicy, SignedResponse,
+};
+pub use xml::ParseLimits;
