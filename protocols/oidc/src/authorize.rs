@@ -539,3 +539,171 @@ fn check_max_age(_: &Provider<'_>, r: &AuthorizationRequest, d: &mut Draft) -> R
         _ => Err(OAuthError::invalid_request("The max_age parameter must be a non-negative integer.")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+
+    fn outcome(d: &AuthorizeDecision) -> String {
+        match d {
+            AuthorizeDecision::ShowErrorPage(e) => format!("page:{}", e.code),
+            AuthorizeDecision::Respond(r) => format!("redirect:{}", r.param("error").unwrap_or("none")),
+            AuthorizeDecision::Login(_) => "login".into(),
+            AuthorizeDecision::Consent(_) => "consent".into(),
+            AuthorizeDecision::Ready(_) => "ready".into(),
+        }
+    }
+
+    fn base(client: &str) -> Vec<(&'static str, String)> {
+        let redirect = if client == NATIVE { "http://127.0.0.1/cb" } else { WEB_REDIRECT };
+        vec![
+            ("client_id", client.to_owned()),
+            ("redirect_uri", redirect.to_owned()),
+            ("response_type", "code".into()),
+            ("scope", "openid profile".into()),
+            ("state", "xyz".into()),
+            ("code_challenge", CHALLENGE.into()),
+            ("code_challenge_method", "S256".into()),
+        ]
+    }
+
+    enum Edit {
+        Set(&'static str, &'static str),
+        Remove(&'static str),
+        Add(&'static str, &'static str),
+    }
+    use Edit::*;
+
+    fn run(bed: &TestBed, client: &str, edits: &[Edit], session: bool, done: Interactions) -> AuthorizeDecision {
+        let mut params = base(client);
+        for edit in edits {
+            match edit {
+                Set(k, v) => {
+                    params.retain(|(key, _)| key != k);
+                    params.push((k, (*v).to_owned()));
+                }
+                Remove(k) => params.retain(|(key, _)| key != k),
+                Add(k, v) => params.push((k, (*v).to_owned())),
+            }
+        }
+        let request = AuthorizationRequest::from_pairs(params);
+        authorize(&bed.provider(), &request, session.then(alice_session).as_ref(), done)
+    }
+
+    #[test]
+    fn check_table_cases() {
+        let bed = TestBed::with_clients();
+        let none = Interactions::default();
+        let cases: Vec<(&str, &str, Vec<Edit>, bool, Interactions, &str)> = vec![
+            ("happy path", WEB, vec![], true, none, "ready"),
+            ("unknown client never redirects", "0oanobody", vec![], true, none, "page:invalid_client"),
+            ("missing client_id", WEB, vec![Remove("client_id")], true, none, "page:invalid_request"),
+            ("repeated client_id", WEB, vec![Add("client_id", WEB)], true, none, "page:invalid_request"),
+            ("unregistered redirect never redirects", WEB, vec![Set("redirect_uri", "https://evil.example/cb")], true, none, "page:invalid_request"),
+            ("redirect must match exactly", WEB, vec![Set("redirect_uri", "https://app.example.com/cb/")], true, none, "page:invalid_request"),
+            ("redirect query must match", WEB, vec![Set("redirect_uri", "https://app.example.com/cb?x=1")], true, none, "page:invalid_request"),
+            ("missing redirect_uri", WEB, vec![Remove("redirect_uri")], true, none, "page:invalid_request"),
+            ("loopback port is free for native apps", NATIVE, vec![Set("redirect_uri", "http://127.0.0.1:51234/cb")], true, none, "ready"),
+            ("loopback path is not free", NATIVE, vec![Set("redirect_uri", "http://127.0.0.1:51234/other")], true, none, "page:invalid_request"),
+            ("localhost is no loopback exception", NATIVE, vec![Set("redirect_uri", "http://localhost:51234/cb")], true, none, "page:invalid_request"),
+            ("private-use scheme matches exactly", NATIVE, vec![Set("redirect_uri", "com.example.app:/cb")], true, none, "ready"),
+            ("implicit flow refused", WEB, vec![Set("response_type", "token")], true, none, "redirect:unsupported_response_type"),
+            ("missing response_type", WEB, vec![Remove("response_type")], true, none, "redirect:invalid_request"),
+            ("fragment mode refused", WEB, vec![Set("response_mode", "fragment")], true, none, "redirect:invalid_request"),
+            ("form_post accepted", WEB, vec![Set("response_mode", "form_post")], true, none, "ready"),
+            ("repeated state", WEB, vec![Add("state", "again")], true, none, "redirect:invalid_request"),
+            ("request objects unsupported", WEB, vec![Set("request", "eyJ.x.y")], true, none, "redirect:request_not_supported"),
+            ("request_uri unsupported", WEB, vec![Set("request_uri", "urn:x")], true, none, "redirect:request_uri_not_supported"),
+            ("unknown scope", WEB, vec![Set("scope", "openid launch_missiles")], true, none, "redirect:invalid_scope"),
+            ("missing scope", WEB, vec![Remove("scope")], true, none, "redirect:invalid_scope"),
+            ("plain PKCE refused", WEB, vec![Set("code_challenge_method", "plain")], true, none, "redirect:invalid_request"),
+            ("challenge without method means plain", WEB, vec![Remove("code_challenge_method")], true, none, "redirect:invalid_request"),
+            ("method without challenge", WEB, vec![Remove("code_challenge")], true, none, "redirect:invalid_request"),
+            ("malformed challenge", WEB, vec![Set("code_challenge", "tooshort")], true, none, "redirect:invalid_request"),
+            ("public client needs PKCE", NATIVE, vec![Remove("code_challenge"), Remove("code_challenge_method")], true, none, "redirect:invalid_request"),
+            ("confidential client may skip PKCE", WEB, vec![Remove("code_challenge"), Remove("code_challenge_method")], true, none, "ready"),
+            ("no session: login", WEB, vec![], false, none, "login"),
+            ("prompt=none without session", WEB, vec![Set("prompt", "none")], false, none, "redirect:login_required"),
+            ("prompt=none with session", WEB, vec![Set("prompt", "none")], true, none, "ready"),
+            ("prompt=none must stand alone", WEB, vec![Set("prompt", "none login")], true, none, "redirect:invalid_request"),
+            ("unknown prompt", WEB, vec![Set("prompt", "select_account")], true, none, "redirect:invalid_request"),
+            ("prompt=login forces login", WEB, vec![Set("prompt", "login")], true, none, "login"),
+            ("prompt=login after login", WEB, vec![Set("prompt", "login")], true, Interactions { logged_in: true, consented: false }, "ready"),
+            ("prompt=consent asks", WEB, vec![Set("prompt", "consent")], true, none, "consent"),
+            ("prompt=consent after consent", WEB, vec![Set("prompt", "consent")], true, Interactions { logged_in: false, consented: true }, "ready"),
+            ("max_age exceeded", WEB, vec![Set("max_age", "60")], true, none, "login"),
+            ("max_age exceeded with prompt=none", WEB, vec![Set("max_age", "60"), Set("prompt", "none")], true, none, "redirect:login_required"),
+            ("max_age respected", WEB, vec![Set("max_age", "600")], true, none, "ready"),
+            ("max_age negative", WEB, vec![Set("max_age", "-1")], true, none, "redirect:invalid_request"),
+            ("max_age not a number", WEB, vec![Set("max_age", "soon")], true, none, "redirect:invalid_request"),
+        ];
+        for (name, client, edits, session, done, expected) in cases {
+            assert_eq!(outcome(&run(&bed, client, &edits, session, done)), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_client_that_needs_consent_gets_consent_or_consent_required() {
+        let bed = TestBed::with_clients();
+        let mut c = Client::web("0oaconsent", vec![WEB_REDIRECT.into()]);
+        c.consent_required = true;
+        bed.add_client(c, None);
+        let d = run(&bed, "0oaconsent", &[], true, Interactions::default());
+        assert_eq!(outcome(&d), "consent");
+        let d = run(&bed, "0oaconsent", &[Set("prompt", "none")], true, Interactions::default());
+        assert_eq!(outcome(&d), "redirect:consent_required");
+    }
+
+    #[test]
+    fn error_redirects_carry_state_and_iss() {
+        let bed = TestBed::with_clients();
+        let AuthorizeDecision::Respond(r) = run(&bed, WEB, &[Set("scope", "bogus")], true, Interactions::default()) else {
+            panic!("expected a redirect")
+        };
+        assert_eq!(
+            r.location(),
+            "https://app.example.com/cb?error=invalid_scope&error_description=The+scope+bogus+is+not+known+to+this+authorization+server.&state=xyz&iss=https%3A%2F%2Fsso.example.com%2Foauth2%2Fdefault"
+        );
+    }
+
+    #[test]
+    fn success_carries_code_state_and_iss_and_stores_the_code() {
+        let bed = TestBed::with_clients();
+        let AuthorizeDecision::Ready(v) = run(&bed, WEB, &[], true, Interactions::default()) else { panic!() };
+        let r = complete(&bed.provider(), &v, &alice_session());
+        let names: Vec<&str> = r.params.iter().map(|(k, _)| *k).collect();
+        assert_eq!(names, ["code", "state", "iss"]);
+        assert_eq!(r.param("iss"), Some("https://sso.example.com/oauth2/default"));
+        let stored = bed.codes.0.lock().unwrap();
+        let (code, _) = stored.get(&token_hash(r.param("code").unwrap())).expect("stored under its hash");
+        assert_eq!(code.expires_at, T0 + time::Duration::seconds(60));
+        assert_eq!(code.code_challenge.as_deref(), Some(CHALLENGE));
+    }
+
+    #[test]
+    fn form_post_escapes_and_location_keeps_the_query() {
+        let r = AuthorizationResponse {
+            redirect_uri: "https://app.example.com/cb?tenant=a".into(),
+            response_mode: ResponseMode::FormPost,
+            params: vec![("code", "abc".into()), ("state", "\"><script>".into())],
+        };
+        let html = r.form_post_html();
+        assert!(html.contains("value=\"&quot;&gt;&lt;script&gt;\""), "{html}");
+        assert!(!html.contains("\"><script>"));
+        assert_eq!(r.location(), "https://app.example.com/cb?tenant=a&code=abc&state=%22%3E%3Cscript%3E");
+    }
+
+    #[test]
+    fn offline_access_needs_the_refresh_grant() {
+        let bed = TestBed::with_clients();
+        let mut c = Client::web("0oanorefresh", vec![WEB_REDIRECT.into()]);
+        c.grant_types = vec![GrantType::AuthorizationCode];
+        bed.add_client(c, None);
+        let AuthorizeDecision::Ready(v) = run(&bed, "0oanorefresh", &[Set("scope", "openid offline_access")], true, Interactions::default())
+        else {
+            panic!()
+        };
+        assert_eq!(v.scopes.to_string(), "openid");
+    }
+}

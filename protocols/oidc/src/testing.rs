@@ -205,3 +205,99 @@ impl TestBed {
         }
     }
 }
+
+pub const WEB: &str = "0oaweb";
+pub const WEB_SECRET: &str = "s3cret-s3cret";
+pub const WEB_REDIRECT: &str = "https://app.example.com/cb";
+pub const NATIVE: &str = "0oanative";
+pub const SERVICE: &str = "0oaservice";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+pub fn alice_session() -> crate::authorize::LoginSession {
+    crate::authorize::LoginSession {
+        user_id: "00ualice".into(),
+        auth_time: T0 - time::Duration::minutes(5),
+        amr: vec!["pwd".into()],
+        session_id: Some("102session".into()),
+    }
+}
+
+pub fn basic(client_id: &str, secret: &str) -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}")))
+}
+
+impl TestBed {
+    /// A bed with a confidential web client, a public native client and a
+    /// service client.
+    pub fn with_clients() -> Self {
+        use crate::client::{ApplicationType, GrantType, TokenEndpointAuthMethod};
+        let bed = Self::new();
+        let mut web = Client::web(WEB, vec![WEB_REDIRECT.into()]);
+        web.post_logout_redirect_uris = vec!["https://app.example.com/bye".into()];
+        bed.add_client(web, Some(WEB_SECRET));
+        let mut native = Client::web(NATIVE, vec!["http://127.0.0.1/cb".into(), "com.example.app:/cb".into()]);
+        native.application_type = ApplicationType::Native;
+        native.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
+        bed.add_client(native, None);
+        let mut service = Client::web(SERVICE, vec![]);
+        service.application_type = ApplicationType::Service;
+        service.grant_types = vec![GrantType::ClientCredentials];
+        service.allowed_scopes = Some(vec!["reports.read".into()]);
+        bed.add_client(service, Some(WEB_SECRET));
+        bed
+    }
+
+    pub fn with_custom_scope(mut self, scope: &str) -> Self {
+        self.server.custom_scopes.push(crate::server::ScopeDefinition { name: scope.into(), description: String::new() });
+        self
+    }
+
+    /// Runs an authorization request for alice to completion and returns the code.
+    pub fn code(&self, params: &[(&str, &str)]) -> String {
+        use crate::authorize::{authorize, complete, AuthorizationRequest, AuthorizeDecision, Interactions};
+        let p = self.provider();
+        let request = AuthorizationRequest::from_pairs(params.iter().copied());
+        match authorize(&p, &request, Some(&alice_session()), Interactions::default()) {
+            AuthorizeDecision::Ready(v) => complete(&p, &v, &alice_session()).param("code").unwrap().to_owned(),
+            other => panic!("not ready: {other:?}"),
+        }
+    }
+
+    /// The web client's usual code request.
+    pub fn web_code(&self, scope: &str) -> String {
+        self.code(&[
+            ("client_id", WEB),
+            ("redirect_uri", WEB_REDIRECT),
+            ("response_type", "code"),
+            ("scope", scope),
+            ("state", "st"),
+            ("nonce", "n-0S6_WzA2Mj"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+    }
+
+    /// Exchanges the web client's code.
+    pub fn redeem_web_code(&self, code: &str) -> Result<crate::token::TokenResponse, crate::OAuthError> {
+        let request = crate::request::FormRequest::new(
+            [
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", WEB_REDIRECT),
+                ("code_verifier", VERIFIER),
+            ],
+            Some(&basic(WEB, WEB_SECRET)),
+        );
+        crate::token::token(&self.provider(), &request)
+    }
+
+    pub fn refresh_web(&self, refresh_token: &str) -> Result<crate::token::TokenResponse, crate::OAuthError> {
+        let request = crate::request::FormRequest::new(
+            [("grant_type", "refresh_token"), ("refresh_token", refresh_token)],
+            Some(&basic(WEB, WEB_SECRET)),
+        );
+        crate::token::token(&self.provider(), &request)
+    }
+}

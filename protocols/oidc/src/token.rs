@@ -194,8 +194,8 @@ struct Refresh<'r> {
 
 type RefreshCheck = fn(&Provider<'_>, &Refresh<'_>) -> Result<(), OAuthError>;
 
-/// The checks on a presented refresh token, in order. Rotation and reuse
-/// detection come last, in [`rotate_refresh_token`], because they change state.
+/// The checks on a presented refresh token, in order. Reuse detection
+/// comes last, in [`check_not_reused`], because it changes state.
 const REFRESH_CHECKS: &[(&str, RefreshCheck)] = &[
     ("refresh_client", check_refresh_client),
     ("refresh_grant_not_revoked", check_refresh_grant_not_revoked),
@@ -215,6 +215,7 @@ fn refresh_token_grant(p: &Provider<'_>, client: &Client, request: &FormRequest)
     }
     let user = p.users.user(&refresh.token.user_id).ok_or_else(|| OAuthError::invalid_grant("The user is no longer active."))?;
     let scopes = requested_refresh_scopes(&refresh)?;
+    let rotating = check_not_reused(p, &refresh)?;
     let t = &refresh.token;
     let response = issue_user_tokens(
         p,
@@ -232,8 +233,13 @@ fn refresh_token_grant(p: &Provider<'_>, client: &Client, request: &FormRequest)
             grant_expires_at: Some(t.grant_expires_at),
         },
     )?;
-    let new_hash = response.refresh_token.as_deref().map(token_hash);
-    rotate_refresh_token(p, &refresh, new_hash.as_deref())?;
+    if let Some(new_hash) = response.refresh_token.as_deref().map(token_hash) {
+        if !p.refresh_tokens.mark_rotated(&rotating, p.clock.now(), &new_hash) {
+            // Another request rotated the same token first: reuse.
+            p.grants.revoke_grant(&refresh.token.grant_id);
+            return Err(OAuthError::invalid_grant("The refresh token has already been used."));
+        }
+    }
     Ok(response)
 }
 
@@ -288,31 +294,18 @@ fn requested_refresh_scopes(r: &Refresh<'_>) -> Result<Scopes, OAuthError> {
 /// again means one of two parties holds a stolen token, so the whole grant
 /// is revoked. The one exception: the immediately previous token, within a
 /// short grace period, while its successor is still unused — a client whose
-/// response was lost. Marking is atomic, so of two concurrent uses of one
-/// token only one wins; the loser is treated as reuse.
-fn rotate_refresh_token(p: &Provider<'_>, r: &Refresh<'_>, new_hash: Option<&str>) -> Result<(), OAuthError> {
-    let now = p.clock.now();
-    let reuse = || {
-        p.grants.revoke_grant(&r.token.grant_id);
-        Err(OAuthError::invalid_grant("The refresh token has already been used."))
-    };
-    let rotating = match &r.token.rotated {
-        None => r.hash.clone(),
-        Some((at, successor)) => {
-            let in_grace = now - *at <= p.server.lifetimes.refresh_token_reuse_grace;
-            let successor_unused = p.refresh_tokens.find(successor).is_some_and(|s| s.rotated.is_none());
-            if !(in_grace && successor_unused) {
-                return reuse();
-            }
-            successor.clone()
-        }
-    };
-    let Some(new_hash) = new_hash else { return Ok(()) };
-    if p.refresh_tokens.mark_rotated(&rotating, now, new_hash) {
-        Ok(())
-    } else {
-        reuse()
+/// response was lost. Returns the hash of the token the new one replaces.
+/// Marking it rotated is atomic, so of two concurrent uses of one token
+/// only one wins; the caller treats the loser as reuse.
+fn check_not_reused(p: &Provider<'_>, r: &Refresh<'_>) -> Result<String, OAuthError> {
+    let Some((at, successor)) = &r.token.rotated else { return Ok(r.hash.clone()) };
+    let in_grace = p.clock.now() - *at <= p.server.lifetimes.refresh_token_reuse_grace;
+    let successor_unused = p.refresh_tokens.find(successor).is_some_and(|s| s.rotated.is_none());
+    if in_grace && successor_unused {
+        return Ok(successor.clone());
     }
+    p.grants.revoke_grant(&r.token.grant_id);
+    Err(OAuthError::invalid_grant("The refresh token has already been used."))
 }
 
 // ---------------------------------------------------------------------------
@@ -463,4 +456,337 @@ fn issue_user_tokens(p: &Provider<'_>, client: &Client, g: UserGrant<'_>) -> Res
         id_token,
         refresh_token,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::issue::validate_access_token;
+    use crate::testing::*;
+    use crate::ErrorCode;
+
+    fn form(params: &[(&str, &str)], auth: Option<&str>) -> FormRequest {
+        FormRequest::new(params.iter().copied(), auth)
+    }
+
+    #[test]
+    fn code_exchange_issues_tokens_bound_to_the_request() {
+        let bed = TestBed::with_clients();
+        let code = bed.web_code("openid email offline_access");
+        let r = bed.redeem_web_code(&code).expect("tokens");
+        assert_eq!(r.scope.to_string(), "openid email offline_access");
+        assert_eq!(r.expires_in, 3600);
+        assert!(r.refresh_token.is_some());
+        let id = bed.keys.verify(r.id_token.as_deref().unwrap()).unwrap();
+        let c = &id.claims;
+        let expected = [
+            ("iss", serde_json::json!("https://sso.example.com/oauth2/default")),
+            ("sub", serde_json::json!("00ualice")),
+            ("aud", serde_json::json!(WEB)),
+            ("nonce", serde_json::json!("n-0S6_WzA2Mj")),
+            ("email", serde_json::json!("alice@example.com")),
+            ("amr", serde_json::json!(["pwd"])),
+            ("sid", serde_json::json!("102session")),
+            ("auth_time", serde_json::json!((T0 - time::Duration::minutes(5)).unix_timestamp())),
+            ("iat", serde_json::json!(T0.unix_timestamp())),
+            ("exp", serde_json::json!((T0 + time::Duration::hours(1)).unix_timestamp())),
+            ("at_hash", serde_json::json!(crate::SigningAlg::Rs256.half_hash(&r.access_token))),
+            ("c_hash", serde_json::json!(crate::SigningAlg::Rs256.half_hash(&code))),
+        ];
+        for (name, value) in expected {
+            assert_eq!(c[name], value, "{name}");
+        }
+        assert!(!c.contains_key("name"), "profile was not granted");
+        let at = validate_access_token(&bed.provider(), &r.access_token).unwrap();
+        assert_eq!(at.user_id.as_deref(), Some("00ualice"));
+        assert_eq!(at.audiences, ["api://default"]);
+        assert_eq!(at.client_id, WEB);
+        let header = bed.keys.verify(&r.access_token).unwrap().header;
+        assert_eq!(header["typ"], "at+jwt");
+    }
+
+    #[test]
+    fn id_token_uses_the_clients_algorithm() {
+        for alg in crate::SigningAlg::ALL {
+            let bed = TestBed::with_clients();
+            let mut c = Client::web("0oaalg", vec![WEB_REDIRECT.into()]);
+            c.id_token_signed_response_alg = alg;
+            bed.add_client(c, Some("pw"));
+            let code = bed.code(&[
+                ("client_id", "0oaalg"),
+                ("redirect_uri", WEB_REDIRECT),
+                ("response_type", "code"),
+                ("scope", "openid"),
+            ]);
+            let r = token(
+                &bed.provider(),
+                &form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", WEB_REDIRECT)], Some(&basic("0oaalg", "pw"))),
+            )
+            .unwrap();
+            let id = bed.keys.verify(r.id_token.as_deref().unwrap()).unwrap();
+            assert_eq!(id.alg, alg);
+            assert_eq!(id.claims["at_hash"], serde_json::json!(alg.half_hash(&r.access_token)));
+        }
+    }
+
+    /// Each case gets a fresh code for the web client (`{code}` in the
+    /// parameters), optionally moves the clock, and expects an error.
+    #[test]
+    fn code_exchange_failures() {
+        let ok_auth = basic(WEB, WEB_SECRET);
+        let bad_auth = basic(WEB, "wrong-secret");
+        let cases: Vec<(&str, Vec<(&str, &str)>, Option<&str>, i64, ErrorCode)> = vec![
+            ("PKCE mismatch", vec![("code_verifier", "x".repeat(43).leak())], Some(&ok_auth), 0, ErrorCode::InvalidGrant),
+            ("PKCE verifier missing", vec![("code_verifier", "")], Some(&ok_auth), 0, ErrorCode::InvalidGrant),
+            ("wrong redirect_uri", vec![("redirect_uri", "https://app.example.com/other")], Some(&ok_auth), 0, ErrorCode::InvalidGrant),
+            ("missing redirect_uri", vec![("redirect_uri", "")], Some(&ok_auth), 0, ErrorCode::InvalidGrant),
+            ("expired code", vec![], Some(&ok_auth), 61, ErrorCode::InvalidGrant),
+            ("unknown code", vec![("code", "made-up")], Some(&ok_auth), 0, ErrorCode::InvalidGrant),
+            ("missing code", vec![("code", "")], Some(&ok_auth), 0, ErrorCode::InvalidRequest),
+            ("bad client secret", vec![], Some(&bad_auth), 0, ErrorCode::InvalidClient),
+            ("no client authentication", vec![], None, 0, ErrorCode::InvalidClient),
+            ("secret in body when registered for basic", vec![("client_id", WEB), ("client_secret", WEB_SECRET)], None, 0, ErrorCode::InvalidClient),
+            ("two authentication methods", vec![("client_secret", WEB_SECRET)], Some(&ok_auth), 0, ErrorCode::InvalidRequest),
+            ("body client_id disagrees with Basic", vec![("client_id", NATIVE)], Some(&ok_auth), 0, ErrorCode::InvalidRequest),
+            ("unknown grant type", vec![("grant_type", "password")], Some(&ok_auth), 0, ErrorCode::UnsupportedGrantType),
+            ("missing grant type", vec![("grant_type", "")], Some(&ok_auth), 0, ErrorCode::InvalidRequest),
+            ("grant not registered", vec![("grant_type", "client_credentials"), ("scope", "reports.read")], Some(&ok_auth), 0, ErrorCode::UnauthorizedClient),
+        ];
+        for (name, edits, auth, advance, expected) in cases {
+            let bed = TestBed::with_clients();
+            let code = bed.web_code("openid");
+            let mut params: Vec<(&str, &str)> = vec![
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", WEB_REDIRECT),
+                ("code_verifier", VERIFIER),
+            ];
+            for (k, v) in edits {
+                params.retain(|(key, _)| *key != k);
+                params.push((k, v));
+            }
+            bed.clock.advance(time::Duration::seconds(advance));
+            let err = token(&bed.provider(), &form(&params, auth)).expect_err(name);
+            assert_eq!(err.code, expected, "{name}: {err}");
+            if expected == ErrorCode::InvalidClient {
+                assert_eq!(err.status(), 401, "{name}");
+                assert!(err.www_authenticate().is_some(), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn repeated_parameters_are_refused() {
+        let bed = TestBed::with_clients();
+        let code = bed.web_code("openid");
+        let params = [("grant_type", "authorization_code"), ("code", code.as_str()), ("code", code.as_str())];
+        let err = token(&bed.provider(), &form(&params, Some(&basic(WEB, WEB_SECRET)))).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn verifier_without_challenge_is_a_downgrade() {
+        let bed = TestBed::with_clients();
+        let code = bed.code(&[("client_id", WEB), ("redirect_uri", WEB_REDIRECT), ("response_type", "code"), ("scope", "openid")]);
+        assert_eq!(bed.redeem_web_code(&code).unwrap_err().code, ErrorCode::InvalidGrant);
+    }
+
+    #[test]
+    fn code_for_another_client_is_refused() {
+        let bed = TestBed::with_clients();
+        let code = bed.code(&[
+            ("client_id", NATIVE),
+            ("redirect_uri", "http://127.0.0.1/cb"),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ]);
+        let err = bed.redeem_web_code(&code).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidGrant);
+    }
+
+    #[test]
+    fn public_client_redeems_with_pkce_only() {
+        let bed = TestBed::with_clients();
+        let code = bed.code(&[
+            ("client_id", NATIVE),
+            ("redirect_uri", "http://127.0.0.1:4567/cb"),
+            ("response_type", "code"),
+            ("scope", "openid offline_access"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ]);
+        let params = [
+            ("grant_type", "authorization_code"),
+            ("client_id", NATIVE),
+            ("code", code.as_str()),
+            ("redirect_uri", "http://127.0.0.1:4567/cb"),
+            ("code_verifier", VERIFIER),
+        ];
+        let r = token(&bed.provider(), &form(&params, None)).unwrap();
+        let refresh = [("grant_type", "refresh_token"), ("client_id", NATIVE), ("refresh_token", r.refresh_token.as_deref().unwrap())];
+        token(&bed.provider(), &form(&refresh, None)).unwrap();
+    }
+
+    #[test]
+    fn a_replayed_code_revokes_everything_it_issued() {
+        let bed = TestBed::with_clients();
+        let code = bed.web_code("openid offline_access");
+        let first = bed.redeem_web_code(&code).unwrap();
+        assert!(validate_access_token(&bed.provider(), &first.access_token).is_ok());
+        let err = bed.redeem_web_code(&code).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidGrant);
+        assert_eq!(validate_access_token(&bed.provider(), &first.access_token).unwrap_err().code, ErrorCode::InvalidToken);
+        assert_eq!(bed.refresh_web(first.refresh_token.as_deref().unwrap()).unwrap_err().code, ErrorCode::InvalidGrant);
+    }
+
+    #[test]
+    fn a_deactivated_user_gets_nothing() {
+        let bed = TestBed::with_clients();
+        let code = bed.web_code("openid");
+        bed.users.0.lock().unwrap().clear();
+        assert_eq!(bed.redeem_web_code(&code).unwrap_err().code, ErrorCode::InvalidGrant);
+    }
+
+    #[test]
+    fn refresh_tokens_rotate() {
+        let bed = TestBed::with_clients();
+        let first = bed.redeem_web_code(&bed.web_code("openid offline_access")).unwrap();
+        let rt1 = first.refresh_token.unwrap();
+        let second = bed.refresh_web(&rt1).unwrap();
+        let rt2 = second.refresh_token.unwrap();
+        assert_ne!(rt1, rt2);
+        assert!(second.id_token.is_some());
+        let id = bed.keys.verify(second.id_token.as_deref().unwrap()).unwrap();
+        assert!(!id.claims.contains_key("nonce"), "OIDC Core §12.2");
+        let third = bed.refresh_web(&rt2).unwrap();
+        assert!(validate_access_token(&bed.provider(), &third.access_token).is_ok());
+    }
+
+    #[test]
+    fn reusing_a_rotated_refresh_token_revokes_the_grant() {
+        let bed = TestBed::with_clients();
+        let first = bed.redeem_web_code(&bed.web_code("openid offline_access")).unwrap();
+        let rt1 = first.refresh_token.unwrap();
+        let second = bed.refresh_web(&rt1).unwrap();
+        let rt2 = second.refresh_token.unwrap();
+        let _third = bed.refresh_web(&rt2).unwrap();
+        // rt1 is no longer the immediately previous token.
+        assert_eq!(bed.refresh_web(&rt1).unwrap_err().code, ErrorCode::InvalidGrant);
+        assert_eq!(validate_access_token(&bed.provider(), &second.access_token).unwrap_err().code, ErrorCode::InvalidToken);
+        assert_eq!(bed.refresh_web(&rt2).unwrap_err().code, ErrorCode::InvalidGrant);
+    }
+
+    #[test]
+    fn the_previous_refresh_token_has_a_short_grace() {
+        let cases = [("within grace", 10, true), ("after grace", 31, false)];
+        for (name, advance, ok) in cases {
+            let bed = TestBed::with_clients();
+            let first = bed.redeem_web_code(&bed.web_code("openid offline_access")).unwrap();
+            let rt1 = first.refresh_token.unwrap();
+            let second = bed.refresh_web(&rt1).unwrap();
+            bed.clock.advance(time::Duration::seconds(advance));
+            let again = bed.refresh_web(&rt1);
+            assert_eq!(again.is_ok(), ok, "{name}");
+            if ok {
+                let rt3 = again.unwrap().refresh_token.unwrap();
+                assert!(bed.refresh_web(&rt3).is_ok(), "{name}: the newest token works");
+                // rt2 was superseded unused, and rt3 has now been rotated: rt2 is two back.
+                assert!(bed.refresh_web(second.refresh_token.as_deref().unwrap()).is_err(), "{name}: rt2 is dead");
+            } else {
+                assert!(bed.refresh_web(second.refresh_token.as_deref().unwrap()).is_err(), "{name}: grant revoked");
+            }
+        }
+    }
+
+    #[test]
+    fn refresh_failures() {
+        let cases: Vec<(&str, Vec<(&str, &str)>, Option<String>, i64, ErrorCode)> = vec![
+            ("scope narrowing beyond grant", vec![("scope", "openid phone")], None, 0, ErrorCode::InvalidScope),
+            ("unknown token", vec![("refresh_token", "nope")], None, 0, ErrorCode::InvalidGrant),
+            ("missing token", vec![("refresh_token", "")], None, 0, ErrorCode::InvalidRequest),
+            ("idle expiry", vec![], None, 8 * 86400, ErrorCode::InvalidGrant),
+            ("another client", vec![("client_id", NATIVE)], Some(String::new()), 0, ErrorCode::InvalidGrant),
+        ];
+        for (name, edits, auth, advance, expected) in cases {
+            let bed = TestBed::with_clients();
+            let rt = bed.redeem_web_code(&bed.web_code("openid offline_access")).unwrap().refresh_token.unwrap();
+            let mut params: Vec<(&str, &str)> = vec![("grant_type", "refresh_token"), ("refresh_token", &rt)];
+            for (k, v) in edits {
+                params.retain(|(key, _)| *key != k);
+                params.push((k, v));
+            }
+            bed.clock.advance(time::Duration::seconds(advance));
+            let auth = match auth {
+                Some(a) if a.is_empty() => None,
+                Some(a) => Some(a),
+                None => Some(basic(WEB, WEB_SECRET)),
+            };
+            let err = token(&bed.provider(), &form(&params, auth.as_deref())).expect_err(name);
+            assert_eq!(err.code, expected, "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn narrowed_refresh_keeps_the_grant_scope() {
+        let bed = TestBed::with_clients();
+        let rt = bed.redeem_web_code(&bed.web_code("openid email offline_access")).unwrap().refresh_token.unwrap();
+        let params = [("grant_type", "refresh_token"), ("refresh_token", rt.as_str()), ("scope", "openid")];
+        let narrowed = token(&bed.provider(), &form(&params, Some(&basic(WEB, WEB_SECRET)))).unwrap();
+        assert_eq!(narrowed.scope.to_string(), "openid");
+        let widened_again = bed.refresh_web(narrowed.refresh_token.as_deref().unwrap()).unwrap();
+        assert_eq!(widened_again.scope.to_string(), "openid email offline_access");
+    }
+
+    #[test]
+    fn client_credentials_cases() {
+        let auth = basic(SERVICE, WEB_SECRET);
+        let cases: [(&str, &str, Option<&str>, Result<&str, ErrorCode>); 6] = [
+            ("allowed scope", "reports.read", Some(&auth), Ok("reports.read")),
+            ("missing scope", "", Some(&auth), Err(ErrorCode::InvalidScope)),
+            ("user scope", "openid", Some(&auth), Err(ErrorCode::InvalidScope)),
+            ("scope not allowed for the client", "reports.write", Some(&auth), Err(ErrorCode::InvalidScope)),
+            ("bad secret", "reports.read", Some("Basic MG9hc2VydmljZTpub3Bl"), Err(ErrorCode::InvalidClient)),
+            ("public client", "reports.read", None, Err(ErrorCode::UnauthorizedClient)),
+        ];
+        for (name, scope, auth, expected) in cases {
+            let bed = TestBed::with_clients().with_custom_scope("reports.read").with_custom_scope("reports.write");
+            let mut public = Client::web("0oapublicsvc", vec![]);
+            public.token_endpoint_auth_method = crate::TokenEndpointAuthMethod::None;
+            public.grant_types = vec![GrantType::ClientCredentials];
+            public.allowed_scopes = Some(vec!["reports.read".into()]);
+            bed.add_client(public, None);
+            let mut params = vec![("grant_type", "client_credentials"), ("scope", scope)];
+            if auth.is_none() {
+                params.push(("client_id", "0oapublicsvc"));
+            }
+            let got = token(&bed.provider(), &form(&params, auth));
+            match (got, expected) {
+                (Ok(r), Ok(scope)) => {
+                    assert_eq!(r.scope.to_string(), scope, "{name}");
+                    assert!(r.id_token.is_none() && r.refresh_token.is_none(), "{name}");
+                    let at = validate_access_token(&bed.provider(), &r.access_token).unwrap();
+                    assert_eq!((at.sub.as_str(), at.user_id), (SERVICE, None), "{name}");
+                }
+                (Err(e), Err(code)) => assert_eq!(e.code, code, "{name}: {e}"),
+                (got, expected) => panic!("{name}: got {got:?}, expected {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn token_response_body_shape() {
+        let r = TokenResponse {
+            access_token: "at".into(),
+            expires_in: 3600,
+            scope: Scopes::parse("openid").unwrap(),
+            id_token: Some("id".into()),
+            refresh_token: None,
+        };
+        assert_eq!(
+            r.body(),
+            serde_json::json!({"access_token": "at", "token_type": "Bearer", "expires_in": 3600, "scope": "openid", "id_token": "id"})
+        );
+    }
 }
