@@ -252,4 +252,116 @@ mod tests {
             assert_eq!(got.as_ref().map(|(i, s)| (i.as_str(), s.expose())), expected, "{h}");
         }
     }
+
+    use crate::keys::{ClientJwks, SigningAlg, SigningKey};
+    use crate::testing::*;
+    use crate::ErrorCode;
+    use serde_json::json;
+
+    const JWT_CLIENT: &str = "0oajwt";
+    const TOKEN_ENDPOINT: &str = "https://sso.example.com/oauth2/default/v1/token";
+
+    fn client_key() -> &'static SigningKey {
+        static KEY: std::sync::OnceLock<SigningKey> = std::sync::OnceLock::new();
+        KEY.get_or_init(|| SigningKey::generate("client-key-1", SigningAlg::Es256).unwrap())
+    }
+
+    fn bed_with_jwt_client() -> TestBed {
+        let bed = TestBed::with_clients();
+        let mut c = Client::web(JWT_CLIENT, vec![WEB_REDIRECT.into()]);
+        c.token_endpoint_auth_method = TokenEndpointAuthMethod::PrivateKeyJwt;
+        c.jwks = Some(ClientJwks::parse(&json!({ "keys": [Value::Object(client_key().public_jwk().clone())] })).unwrap());
+        bed.add_client(c, None);
+        bed
+    }
+
+    fn assertion(edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> String {
+        let mut claims = serde_json::Map::new();
+        claims.insert("iss".into(), json!(JWT_CLIENT));
+        claims.insert("sub".into(), json!(JWT_CLIENT));
+        claims.insert("aud".into(), json!(TOKEN_ENDPOINT));
+        claims.insert("jti".into(), json!("jti-1"));
+        claims.insert("iat".into(), json!(T0.unix_timestamp()));
+        claims.insert("exp".into(), json!(T0.unix_timestamp() + 300));
+        edit(&mut claims);
+        client_key().sign_jwt("JWT", &claims).unwrap()
+    }
+
+    fn attempt(bed: &TestBed, assertion: &str) -> Result<Arc<Client>, OAuthError> {
+        let request = FormRequest::new(
+            [("client_assertion_type", JWT_BEARER_ASSERTION_TYPE), ("client_assertion", assertion)],
+            None,
+        );
+        authenticate_client(&bed.provider(), &request, TOKEN_ENDPOINT)
+    }
+
+    #[test]
+    fn private_key_jwt_cases() {
+        let other_key = SigningKey::generate("client-key-1", SigningAlg::Es256).unwrap();
+        let mut foreign = serde_json::Map::new();
+        foreign.insert("iss".into(), json!(JWT_CLIENT));
+        foreign.insert("sub".into(), json!(JWT_CLIENT));
+        foreign.insert("aud".into(), json!(TOKEN_ENDPOINT));
+        foreign.insert("jti".into(), json!("j"));
+        foreign.insert("exp".into(), json!(T0.unix_timestamp() + 60));
+        let unsigned = {
+            use base64::engine::general_purpose::URL_SAFE_NO_PAD as B;
+            format!("{}.{}.", B.encode(r#"{"alg":"none"}"#), B.encode(Value::Object(foreign.clone()).to_string()))
+        };
+        let cases: Vec<(&str, String, bool)> = vec![
+            ("valid", assertion(|_| {}), true),
+            ("aud as array", assertion(|c| { c.insert("aud".into(), json!(["x", TOKEN_ENDPOINT])); }), true),
+            ("aud is the issuer, not the endpoint", assertion(|c| { c.insert("aud".into(), json!("https://sso.example.com/oauth2/default")); }), false),
+            ("expired", assertion(|c| { c.insert("exp".into(), json!(T0.unix_timestamp() - 1)); }), false),
+            ("no exp", assertion(|c| { c.remove("exp"); }), false),
+            ("exp too far ahead", assertion(|c| { c.insert("exp".into(), json!(T0.unix_timestamp() + 86400)); }), false),
+            ("not yet valid", assertion(|c| { c.insert("nbf".into(), json!(T0.unix_timestamp() + 600)); }), false),
+            ("iss is not sub", assertion(|c| { c.insert("iss".into(), json!("0oaother")); }), false),
+            ("no jti", assertion(|c| { c.remove("jti"); }), false),
+            ("signed with an unknown key", other_key.sign_jwt("JWT", &foreign).unwrap(), false),
+            ("alg none", unsigned, false),
+            ("garbage", "not.a.jwt".into(), false),
+        ];
+        for (name, jwt, ok) in cases {
+            let bed = bed_with_jwt_client();
+            match attempt(&bed, &jwt) {
+                Ok(c) => assert!(ok, "{name}: accepted {}", c.client_id),
+                Err(e) => {
+                    assert!(!ok, "{name}: refused: {e}");
+                    assert_eq!(e.code, ErrorCode::InvalidClient, "{name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_client_assertion_is_single_use() {
+        let bed = bed_with_jwt_client();
+        let jwt = assertion(|_| {});
+        assert!(attempt(&bed, &jwt).is_ok());
+        assert_eq!(attempt(&bed, &jwt).unwrap_err().code, ErrorCode::InvalidClient);
+    }
+
+    #[test]
+    fn a_rejected_assertion_does_not_use_up_its_jti() {
+        let bed = bed_with_jwt_client();
+        let wrong_aud = assertion(|c| { c.insert("aud".into(), json!("https://elsewhere")); });
+        assert!(attempt(&bed, &wrong_aud).is_err());
+        assert!(attempt(&bed, &assertion(|_| {})).is_ok());
+    }
+
+    #[test]
+    fn method_must_be_the_registered_one() {
+        let bed = bed_with_jwt_client();
+        // A secret-based client cannot authenticate with an assertion, nor a JWT client with nothing.
+        let cases: Vec<(&str, FormRequest)> = vec![
+            ("jwt client without assertion", FormRequest::new([("client_id", JWT_CLIENT)], None)),
+            ("basic client as public", FormRequest::new([("client_id", WEB)], None)),
+            ("public client with a secret", FormRequest::new([("client_id", NATIVE), ("client_secret", "x")], None)),
+            ("wrong assertion type", FormRequest::new([("client_assertion_type", "urn:x"), ("client_assertion", "a.b.c")], None)),
+        ];
+        for (name, request) in cases {
+            assert!(authenticate_client(&bed.provider(), &request, TOKEN_ENDPOINT).is_err(), "{name}");
+        }
+    }
 }

@@ -473,3 +473,121 @@ impl ClientJwks {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{keys, T0};
+    use serde_json::json;
+
+    fn claims() -> Map<String, Value> {
+        let mut c = Map::new();
+        c.insert("sub".into(), json!("x"));
+        c
+    }
+
+    #[test]
+    fn every_algorithm_signs_and_verifies() {
+        for alg in SigningAlg::ALL {
+            let key = keys().signing_key(alg).unwrap();
+            let jwt = key.sign_jwt("JWT", &claims()).unwrap();
+            let verified = keys().verify(&jwt).unwrap();
+            assert_eq!((verified.alg, verified.claims["sub"].clone()), (alg, json!("x")), "{alg}");
+        }
+    }
+
+    #[test]
+    fn jwks_publishes_current_and_next_public_keys_only() {
+        let jwks = keys().jwks();
+        let published = jwks["keys"].as_array().unwrap();
+        assert_eq!(published.len(), 6);
+        for k in published {
+            assert!(k.get("d").is_none(), "no private part: {k}");
+            assert!(k["kid"].is_string() && k["alg"].is_string() && k["use"] == "sig");
+        }
+    }
+
+    #[test]
+    fn refused_tokens() {
+        let rs = keys().signing_key(SigningAlg::Rs256).unwrap();
+        let good = rs.sign_jwt("JWT", &claims()).unwrap();
+        let (h, rest) = good.split_once('.').unwrap();
+        let header = |v: Value| B64.encode(v.to_string());
+        let stranger = SigningKey::generate("kid-1", SigningAlg::Rs256).unwrap();
+        let cases: Vec<(&str, String, JwtError)> = vec![
+            ("unknown kid", header(json!({"alg": "RS256", "kid": "nope"})) + "." + rest, JwtError::UnknownKey),
+            ("known kid, other key's signature", stranger.sign_jwt("JWT", &claims()).unwrap(), JwtError::BadSignature),
+            ("alg none", header(json!({"alg": "none", "kid": rs.kid()})) + "." + rest, JwtError::UnsupportedAlg),
+            ("HS256 with the public key", header(json!({"alg": "HS256", "kid": rs.kid()})) + "." + rest, JwtError::UnsupportedAlg),
+            ("alg other than the key's", header(json!({"alg": "ES256", "kid": rs.kid()})) + "." + rest, JwtError::UnknownKey),
+            ("crit header", header(json!({"alg": "RS256", "kid": rs.kid(), "crit": ["x"]})) + "." + rest, JwtError::Malformed),
+            ("tampered payload", format!("{h}.{}.{}", B64.encode(r#"{"sub":"y"}"#), good.rsplit('.').next().unwrap()), JwtError::BadSignature),
+            ("two parts", format!("{h}.x"), JwtError::Malformed),
+            ("oversize", "a".repeat(MAX_JWT_LEN + 1), JwtError::Malformed),
+        ];
+        for (name, token, expected) in cases {
+            assert_eq!(keys().verify(&token).unwrap_err(), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn rotation_never_fails_a_validation_at_the_switch() {
+        let overlap = Duration::hours(24);
+        let ring = keys().clone();
+        let before = ring.signing_key(SigningAlg::Rs256).unwrap().sign_jwt("JWT", &claims()).unwrap();
+        // A relying party's JWKS cached just before the switch.
+        let cached_jwks = ring.jwks();
+        let early = ring.rotate(SigningAlg::Rs256, SigningKey::generate("new-1", SigningAlg::Rs256).unwrap(), T0 - Duration::hours(1), overlap);
+        assert!(matches!(early, Err(Error::RotationTooEarly { .. })), "{early:?}");
+        let rotated = ring
+            .rotate(SigningAlg::Rs256, SigningKey::generate("new-1", SigningAlg::Rs256).unwrap(), T0, overlap)
+            .unwrap();
+        let after = rotated.signing_key(SigningAlg::Rs256).unwrap().sign_jwt("JWT", &claims()).unwrap();
+        // Tokens from before the switch still verify (previous slot) ...
+        assert!(rotated.verify(&before).is_ok());
+        // ... and the new signing key was in the JWKS the relying party already had.
+        let new_kid = rotated.signing_key(SigningAlg::Rs256).unwrap().kid().to_owned();
+        assert!(cached_jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == new_kid.as_str()));
+        assert!(rotated.verify(&after).is_ok());
+        let slots = rotated.slots(SigningAlg::Rs256).unwrap();
+        assert_eq!(slots.next.kid(), "new-1");
+        assert_eq!(slots.next_published_at, T0);
+        // The next rotation drops the oldest key.
+        let twice = rotated
+            .rotate(SigningAlg::Rs256, SigningKey::generate("new-2", SigningAlg::Rs256).unwrap(), T0 + overlap, overlap)
+            .unwrap();
+        assert_eq!(twice.verify(&before).unwrap_err(), JwtError::UnknownKey);
+        assert!(twice.verify(&after).is_ok());
+    }
+
+    #[test]
+    fn ring_invariants() {
+        let es = || Arc::new(SigningKey::generate("e1", SigningAlg::Es256).unwrap());
+        let es2 = Arc::new(SigningKey::generate("e2", SigningAlg::Es256).unwrap());
+        let no_rs256 = KeyRing::new(vec![KeySlots { previous: None, current: es(), next: es2.clone(), next_published_at: T0 }]);
+        assert!(matches!(no_rs256, Err(Error::KeyRing("RS256 is required"))));
+        let rs = keys().slots(SigningAlg::Rs256).unwrap().clone();
+        let dup = KeyRing::new(vec![rs, KeySlots { previous: None, current: es(), next: es(), next_published_at: T0 }]);
+        assert!(matches!(dup, Err(Error::KeyRing("a kid appears twice"))));
+    }
+
+    #[test]
+    fn keys_round_trip_through_pem() {
+        for alg in SigningAlg::ALL {
+            let key = keys().signing_key(alg).unwrap();
+            let again = SigningKey::from_pem(key.kid(), alg, key.private_pem()).unwrap();
+            assert_eq!(again.public_jwk(), key.public_jwk(), "{alg}");
+            let jwt = again.sign_jwt("JWT", &claims()).unwrap();
+            assert!(keys().verify(&jwt).is_ok(), "{alg}");
+        }
+        assert!(SigningKey::from_pem("x", SigningAlg::Rs256, &Secret::new("not pem")).is_err());
+        assert_eq!(format!("{:?}", keys().signing_key(SigningAlg::Rs256).unwrap().private_pem()), "[redacted]");
+    }
+
+    #[test]
+    fn half_hash_matches_oidc_core_example() {
+        // OIDC Core §A.3/A.4 style check: at_hash of a known access token with RS256.
+        assert_eq!(SigningAlg::Rs256.half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(SigningAlg::EdDsa.half_hash("x").len(), 43);
+    }
+}
