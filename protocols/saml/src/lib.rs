@@ -10,13 +10,18 @@
 
 #![forbid(unsafe_code)]
 
+mod binding;
 mod crypto;
 mod dsig;
 mod encrypt;
 mod error;
+mod logout;
+mod metadata;
+mod request;
 mod response;
 mod xml;
 
+pub use binding::{redirect_url, Binding, InboundMessage, MessageKind};
 pub use crypto::{AlgorithmPolicy, SignatureAlgorithm, SigningKey, TrustedKey, XmlSigner};
 pub use dsig::VerifiedSignature;
 pub use encrypt::{AssertionEncryption, ContentEncryption, KeyTransport};
@@ -26,3 +31,12 @@ pub use response::{
     SamlAttribute, SignaturePolicy, SignedResponse,
 };
 pub use xml::ParseLimits;
+pub use logout::{
+    build_logout_request, build_logout_response, check_logout_request, AcceptedLogoutRequest, LogoutRequest,
+    LogoutRequestSpec, LogoutResponse, LogoutResponseSpec, OutboundMessage, ReceivedNameId,
+};
+pub use metadata::{parse_sp_metadata, Endpoint, IdpMetadata, SpMetadata};
+pub use request::{
+    check_authn_request, AcceptedAuthnRequest, AssertionConsumerService, AuthnRequest, ReplayCache, RequestPolicy,
+    RequestedAuthnContext, ServiceProvider,
+};

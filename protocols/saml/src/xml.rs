@@ -82,10 +82,6 @@ impl Element {
         }
     }
 
-    pub fn declare(mut self, prefix: &str, ns: &str) -> Self {
-        self.namespaces.push((prefix.to_owned(), ns.to_owned()));
-        self
-    }
 
     pub fn child(mut self, child: Element) -> Self {
         self.children.push(Node::Element(child));
