@@ -67,3 +67,76 @@ fn refresh_token(p: &Provider<'_>, client: &Client, token: &str) -> Option<Value
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+
+    fn ask(bed: &TestBed, token: &str, hint: Option<&str>, auth: &str) -> Result<Value, OAuthError> {
+        let mut params = vec![("token", token)];
+        if let Some(h) = hint {
+            params.push(("token_type_hint", h));
+        }
+        introspect(&bed.provider(), &FormRequest::new(params, Some(auth)))
+    }
+
+    #[test]
+    fn active_only_for_valid_unexpired_unrevoked_tokens() {
+        let web = basic(WEB, WEB_SECRET);
+        let service = basic(SERVICE, WEB_SECRET);
+        #[allow(clippy::type_complexity)]
+        let cases: Vec<(&str, &str, fn(&TestBed, &crate::token::TokenResponse) -> String, i64, bool)> = vec![
+            ("access token", &web, |_, r| r.access_token.clone(), 0, true),
+            ("access token, other client (a resource server)", &service, |_, r| r.access_token.clone(), 0, true),
+            ("expired access token", &web, |_, r| r.access_token.clone(), 3601, false),
+            ("refresh token", &web, |_, r| r.refresh_token.clone().unwrap(), 0, true),
+            ("refresh token, other client", &service, |_, r| r.refresh_token.clone().unwrap(), 0, false),
+            ("ID token is not an access token", &web, |_, r| r.id_token.clone().unwrap(), 0, false),
+            ("garbage", &web, |_, _| "garbage".into(), 0, false),
+            ("revoked grant", &web, |bed, r| {
+                revoke_all(bed);
+                r.access_token.clone()
+            }, 0, false),
+        ];
+        for (name, auth, pick, advance, active) in cases {
+            let bed = TestBed::with_clients();
+            let r = bed.redeem_web_code(&bed.web_code("openid offline_access")).unwrap();
+            let token = pick(&bed, &r);
+            bed.clock.advance(time::Duration::seconds(advance));
+            let body = ask(&bed, &token, None, auth).unwrap();
+            assert_eq!(body["active"], active, "{name}: {body}");
+            if !active {
+                assert_eq!(body, json!({"active": false}), "{name}: nothing more is said");
+            }
+        }
+    }
+
+    fn revoke_all(bed: &TestBed) {
+        let grants: Vec<String> = bed.refresh_tokens.0.lock().unwrap().values().map(|t| t.grant_id.clone()).collect();
+        for g in grants {
+            crate::GrantStore::revoke_grant(&bed.grants, &g);
+        }
+    }
+
+    #[test]
+    fn introspection_response_fields() {
+        let bed = TestBed::with_clients();
+        let r = bed.redeem_web_code(&bed.web_code("openid offline_access")).unwrap();
+        let body = ask(&bed, &r.access_token, Some("access_token"), &basic(WEB, WEB_SECRET)).unwrap();
+        for (k, v) in [("client_id", json!(WEB)), ("sub", json!("00ualice")), ("uid", json!("00ualice")), ("aud", json!("api://default")), ("token_type", json!("Bearer")), ("scope", json!("openid offline_access"))] {
+            assert_eq!(body[k], v, "{k}");
+        }
+        let body = ask(&bed, r.refresh_token.as_deref().unwrap(), Some("refresh_token"), &basic(WEB, WEB_SECRET)).unwrap();
+        assert_eq!(body["token_type"], "refresh_token");
+    }
+
+    #[test]
+    fn the_caller_must_authenticate() {
+        let bed = TestBed::with_clients();
+        let err = ask(&bed, "x", None, &basic(WEB, "nope")).unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::InvalidClient);
+        let err = introspect(&bed.provider(), &FormRequest::new([("token", "x")], None)).unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::InvalidClient);
+    }
+}

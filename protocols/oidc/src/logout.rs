@@ -98,3 +98,46 @@ fn check_post_logout_redirect_uri(client: &Client, request: &LogoutRequest) -> R
     }
     Ok(AfterLogout::Redirect(url.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+
+    #[test]
+    fn logout_cases() {
+        let bed = TestBed::with_clients();
+        let r = bed.redeem_web_code(&bed.web_code("openid")).unwrap();
+        let id_token = r.id_token.unwrap();
+        let req = |hint: Option<&str>, uri: Option<&str>, state: Option<&str>, client: Option<&str>| LogoutRequest {
+            id_token_hint: hint.map(str::to_owned),
+            post_logout_redirect_uri: uri.map(str::to_owned),
+            state: state.map(str::to_owned),
+            client_id: client.map(str::to_owned),
+        };
+        let bye = "https://app.example.com/bye";
+        let cases: Vec<(&str, LogoutRequest, Result<AfterLogout, ()>)> = vec![
+            ("redirect with state", req(Some(&id_token), Some(bye), Some("s1"), None), Ok(AfterLogout::Redirect(format!("{bye}?state=s1")))),
+            ("no redirect asked", req(Some(&id_token), None, None, None), Ok(AfterLogout::ShowSignedOutPage)),
+            ("matching client_id", req(Some(&id_token), Some(bye), None, Some(WEB)), Ok(AfterLogout::Redirect(bye.into()))),
+            ("unregistered redirect", req(Some(&id_token), Some("https://evil.example/"), None, None), Err(())),
+            ("other client_id", req(Some(&id_token), Some(bye), None, Some(NATIVE)), Err(())),
+            ("no hint", req(None, Some(bye), None, Some(WEB)), Err(())),
+            ("access token as hint", req(Some(&r.access_token), Some(bye), None, None), Err(())),
+            ("forged hint", req(Some("eyJhbGciOiJub25lIn0.e30."), Some(bye), None, None), Err(())),
+        ];
+        for (name, request, expected) in cases {
+            match (logout(&bed.provider(), &request), expected) {
+                (LogoutDecision::EndSession { sub, session_id, client_id, then }, Ok(after)) => {
+                    assert_eq!((sub.as_str(), session_id.as_deref(), client_id.as_str()), ("00ualice", Some("102session"), WEB), "{name}");
+                    assert_eq!(then, after, "{name}");
+                }
+                (LogoutDecision::ShowErrorPage(_), Err(())) => {}
+                (got, expected) => panic!("{name}: got {got:?}, expected {expected:?}"),
+            }
+        }
+        // An expired hint is still accepted (RP-Initiated Logout §2).
+        bed.clock.advance(time::Duration::days(2));
+        assert!(matches!(logout(&bed.provider(), &req(Some(&id_token), None, None, None)), LogoutDecision::EndSession { .. }));
+    }
+}

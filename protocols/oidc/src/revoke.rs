@@ -37,3 +37,43 @@ pub fn revoke(p: &Provider<'_>, request: &FormRequest) -> Result<(), OAuthError>
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::issue::validate_access_token;
+    use crate::testing::*;
+
+    fn revoke_as(bed: &TestBed, token: &str, client: &str) -> Result<(), OAuthError> {
+        revoke(&bed.provider(), &FormRequest::new([("token", token)], Some(&basic(client, WEB_SECRET))))
+    }
+
+    #[test]
+    fn revocation_cases() {
+        // (name, which token, revoking client, access token still valid after?, refresh still works after?)
+        let cases: [(&str, bool, &str, bool, bool); 4] = [
+            ("refresh token revokes the grant", true, WEB, false, false),
+            ("access token revokes just itself", false, WEB, false, true),
+            ("another client's refresh token is left alone", true, SERVICE, true, true),
+            ("another client's access token is left alone", false, SERVICE, true, true),
+        ];
+        for (name, refresh, client, at_valid, rt_valid) in cases {
+            let bed = TestBed::with_clients();
+            let r = bed.redeem_web_code(&bed.web_code("openid offline_access")).unwrap();
+            let token = if refresh { r.refresh_token.clone().unwrap() } else { r.access_token.clone() };
+            assert!(revoke_as(&bed, &token, client).is_ok(), "{name}: always 200");
+            assert_eq!(validate_access_token(&bed.provider(), &r.access_token).is_ok(), at_valid, "{name}");
+            assert_eq!(bed.refresh_web(r.refresh_token.as_deref().unwrap()).is_ok(), rt_valid, "{name}");
+        }
+    }
+
+    #[test]
+    fn unknown_tokens_get_200_and_bad_clients_401() {
+        let bed = TestBed::with_clients();
+        assert!(revoke_as(&bed, "no-such-token", WEB).is_ok());
+        let err = revoke(&bed.provider(), &FormRequest::new([("token", "x")], Some(&basic(WEB, "bad")))).unwrap_err();
+        assert_eq!(err.status(), 401);
+        let err = revoke(&bed.provider(), &FormRequest::new([("token", "")], Some(&basic(WEB, WEB_SECRET)))).unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::InvalidRequest);
+    }
+}
