@@ -10,7 +10,8 @@ use crate::template::{check_shape, Shape, Template, TenantValues, Variable};
 use crate::vocab::{Functionality, Industry, ScimOperation, UseCase};
 
 /// The NameID format used when an entry names none (SAML 2.0 Core §8.3.1).
-pub const UNSPECIFIED_NAME_ID_FORMAT: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
+pub const UNSPECIFIED_NAME_ID_FORMAT: &str =
+    "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified";
 
 /// NameID formats an entry may name (SAML 2.0 Core §8.3).
 pub const NAME_ID_FORMATS: &[&str] = &[
@@ -210,7 +211,10 @@ impl AppEntry {
 
     /// Each variable's sample value: a set of values every template accepts.
     pub fn sample_values(&self) -> TenantValues {
-        self.variables.iter().map(|v| (v.name.clone(), v.sample.clone())).collect()
+        self.variables
+            .iter()
+            .map(|v| (v.name.clone(), v.sample.clone()))
+            .collect()
     }
 
     /// Checks tenant values against every variable the entry declares.
@@ -218,7 +222,9 @@ impl AppEntry {
         for variable in &self.variables {
             let value = values
                 .get(&variable.name)
-                .ok_or_else(|| Error::MissingValue { variable: variable.name.clone() })?;
+                .ok_or_else(|| Error::MissingValue {
+                    variable: variable.name.clone(),
+                })?;
             variable.check(value)?;
         }
         Ok(())
@@ -243,9 +249,13 @@ impl AppEntry {
 
     /// The SAML settings for one tenant, or `None` if the entry has no SAML section.
     pub fn render_saml(&self, values: &TenantValues) -> Result<Option<RenderedSaml>, Error> {
-        let Some(saml) = &self.saml else { return Ok(None) };
+        let Some(saml) = &self.saml else {
+            return Ok(None);
+        };
         let render = |field: &str, t: &Option<Template>, shape| {
-            t.as_ref().map(|t| self.render(field, t, shape, values)).transpose()
+            t.as_ref()
+                .map(|t| self.render(field, t, shape, values))
+                .transpose()
         };
         Ok(Some(RenderedSaml {
             acs_url: render("saml.acs_url", &saml.acs_url, Shape::Endpoint)?,
@@ -275,24 +285,84 @@ impl AppEntry {
         }
         let mut out = Vec::new();
         if let Some(s) = &self.saml {
-            one(&mut out, "saml.acs_url", s.acs_url.as_ref(), Shape::Endpoint);
-            list(&mut out, "saml.acs_url_alternatives", &s.acs_url_alternatives, Shape::Endpoint);
-            one(&mut out, "saml.audience", s.audience.as_ref(), Shape::EntityId);
-            list(&mut out, "saml.audience_alternatives", &s.audience_alternatives, Shape::EntityId);
-            one(&mut out, "saml.sign_on_url", s.sign_on_url.as_ref(), Shape::Endpoint);
-            list(&mut out, "saml.sign_on_url_alternatives", &s.sign_on_url_alternatives, Shape::Endpoint);
-            one(&mut out, "saml.default_relay_state", s.default_relay_state.as_ref(), Shape::Text);
+            one(
+                &mut out,
+                "saml.acs_url",
+                s.acs_url.as_ref(),
+                Shape::Endpoint,
+            );
+            list(
+                &mut out,
+                "saml.acs_url_alternatives",
+                &s.acs_url_alternatives,
+                Shape::Endpoint,
+            );
+            one(
+                &mut out,
+                "saml.audience",
+                s.audience.as_ref(),
+                Shape::EntityId,
+            );
+            list(
+                &mut out,
+                "saml.audience_alternatives",
+                &s.audience_alternatives,
+                Shape::EntityId,
+            );
+            one(
+                &mut out,
+                "saml.sign_on_url",
+                s.sign_on_url.as_ref(),
+                Shape::Endpoint,
+            );
+            list(
+                &mut out,
+                "saml.sign_on_url_alternatives",
+                &s.sign_on_url_alternatives,
+                Shape::Endpoint,
+            );
+            one(
+                &mut out,
+                "saml.default_relay_state",
+                s.default_relay_state.as_ref(),
+                Shape::Text,
+            );
         }
         if let Some(o) = &self.oidc {
-            list(&mut out, "oidc.redirect_uris", &o.redirect_uris, Shape::Endpoint);
-            list(&mut out, "oidc.post_logout_redirect_uris", &o.post_logout_redirect_uris, Shape::Endpoint);
-            one(&mut out, "oidc.initiate_login_uri", o.initiate_login_uri.as_ref(), Shape::Endpoint);
+            list(
+                &mut out,
+                "oidc.redirect_uris",
+                &o.redirect_uris,
+                Shape::Endpoint,
+            );
+            list(
+                &mut out,
+                "oidc.post_logout_redirect_uris",
+                &o.post_logout_redirect_uris,
+                Shape::Endpoint,
+            );
+            one(
+                &mut out,
+                "oidc.initiate_login_uri",
+                o.initiate_login_uri.as_ref(),
+                Shape::Endpoint,
+            );
         }
         if let Some(w) = &self.swa {
-            one(&mut out, "swa.login_url", Some(&w.login_url), Shape::Endpoint);
+            one(
+                &mut out,
+                "swa.login_url",
+                Some(&w.login_url),
+                Shape::Endpoint,
+            );
         }
         if let Some(c) = &self.scim {
-            one(&mut out, "scim.base_url", Some(&c.base_url), Shape::Endpoint);
+            one(
+                &mut out,
+                "scim.base_url",
+                Some(&c.base_url),
+                Shape::Endpoint,
+            );
         }
         if let Some(b) = &self.bookmark {
             one(&mut out, "bookmark.url", Some(&b.url), Shape::Endpoint);

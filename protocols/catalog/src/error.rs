@@ -16,12 +16,20 @@ pub enum Error {
 
     /// A tenant value does not match its variable's validation rule.
     #[error("value {value:?} for {{{variable}}} does not match {pattern}")]
-    InvalidValue { variable: String, value: String, pattern: String },
+    InvalidValue {
+        variable: String,
+        value: String,
+        pattern: String,
+    },
 
     /// A template rendered with valid values still produced something unusable.
     /// Values are validated first, so this means the template itself is wrong.
     #[error("{field} rendered to {rendered:?}: {problem}")]
-    Rendered { field: String, rendered: String, problem: Problem },
+    Rendered {
+        field: String,
+        rendered: String,
+        problem: Problem,
+    },
 
     /// A search `after` cursor names no entry of the current catalog snapshot,
     /// for example because the catalog was reloaded between two pages.

@@ -55,7 +55,9 @@ impl Catalog {
         let mut entries: Vec<(String, AppEntry)> = Vec::new();
         for (file, contents) in files {
             let file = file.as_ref();
-            if let Some(entry) = load::parse_entry(file, contents.as_ref(), &mut patterns, &mut errors) {
+            if let Some(entry) =
+                load::parse_entry(file, contents.as_ref(), &mut patterns, &mut errors)
+            {
                 entries.push((file.to_owned(), entry));
             }
         }
@@ -75,7 +77,9 @@ impl Catalog {
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
         }
-        Ok(Catalog::from_entries(entries.into_iter().map(|(_, e)| e).collect()))
+        Ok(Catalog::from_entries(
+            entries.into_iter().map(|(_, e)| e).collect(),
+        ))
     }
 
     /// Builds the catalog from entries already validated and sorted by name.

@@ -14,7 +14,9 @@ use crate::entry::{
     Source, SwaTemplate, NAME_ID_FORMATS, UNSPECIFIED_NAME_ID_FORMAT,
 };
 use crate::error::{FieldError, Problem};
-use crate::template::{check_shape, compile_pattern, is_safe_value, is_variable_name, Template, Variable};
+use crate::template::{
+    check_shape, compile_pattern, is_safe_value, is_variable_name, Template, Variable,
+};
 use crate::vocab::{Functionality, Industry, ScimOperation, UseCase};
 
 /// Collects problems for one file.
@@ -25,7 +27,11 @@ pub(crate) struct Report<'a> {
 
 impl Report<'_> {
     fn add(&mut self, field: impl Into<String>, problem: Problem) {
-        self.errors.push(FieldError { file: self.file.to_owned(), field: field.into(), problem });
+        self.errors.push(FieldError {
+            file: self.file.to_owned(),
+            field: field.into(),
+            problem,
+        });
     }
 }
 
@@ -41,7 +47,11 @@ struct Fields<'t> {
 
 impl<'t> Fields<'t> {
     fn new(table: &'t Table, prefix: &str) -> Self {
-        Fields { table, prefix: prefix.to_owned(), used: BTreeSet::new() }
+        Fields {
+            table,
+            prefix: prefix.to_owned(),
+            used: BTreeSet::new(),
+        }
     }
 
     fn path(&self, key: &str) -> String {
@@ -169,7 +179,10 @@ fn template(r: &mut Report, field: String, text: Option<String>) -> Option<Templ
 }
 
 fn templates(r: &mut Report, items: Vec<(String, String)>) -> Vec<Template> {
-    items.into_iter().filter_map(|(field, text)| template(r, field, Some(text))).collect()
+    items
+        .into_iter()
+        .filter_map(|(field, text)| template(r, field, Some(text)))
+        .collect()
 }
 
 /// Parses a fixed-vocabulary list, reporting unknown and repeated values.
@@ -184,7 +197,13 @@ fn vocabulary<T: Copy + PartialEq>(
         match parse(&text) {
             Some(v) if out.contains(&v) => r.add(field, Problem::Duplicate(text)),
             Some(v) => out.push(v),
-            None => r.add(field, Problem::UnknownValue { value: text, expected: expected() }),
+            None => r.add(
+                field,
+                Problem::UnknownValue {
+                    value: text,
+                    expected: expected(),
+                },
+            ),
         }
     }
     out
@@ -195,7 +214,9 @@ fn is_entry_name(name: &str) -> bool {
     !bytes.is_empty()
         && bytes.len() <= 64
         && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
 }
 
 /// The entry name a file must hold: its base name without `.toml`.
@@ -219,7 +240,10 @@ pub(crate) fn parse_entry(
             let at = e
                 .span()
                 .map(|s| {
-                    let line = contents[..s.start.min(contents.len())].matches('\n').count() + 1;
+                    let line = contents[..s.start.min(contents.len())]
+                        .matches('\n')
+                        .count()
+                        + 1;
                     format!("line {line}: {message}")
                 })
                 .unwrap_or(message);
@@ -232,15 +256,24 @@ pub(crate) fn parse_entry(
     let name = top.string(&mut r, "name", true);
     if let Some(name) = &name {
         if !is_entry_name(name) {
-            r.add("name", Problem::Malformed("must match [a-z0-9][a-z0-9_]{0,63}".into()));
+            r.add(
+                "name",
+                Problem::Malformed("must match [a-z0-9][a-z0-9_]{0,63}".into()),
+            );
         } else {
             match expected_name(file) {
                 Some(expected) if expected == name => {}
                 Some(expected) => r.add(
                     "name",
-                    Problem::NameMismatch { name: name.clone(), expected: expected.to_owned() },
+                    Problem::NameMismatch {
+                        name: name.clone(),
+                        expected: expected.to_owned(),
+                    },
                 ),
-                None => r.add("(file)", Problem::Malformed("catalog files end in .toml".into())),
+                None => r.add(
+                    "(file)",
+                    Problem::Malformed("catalog files end in .toml".into()),
+                ),
             }
         }
     }
@@ -270,7 +303,10 @@ pub(crate) fn parse_entry(
             continue;
         };
         if !is_variable_name(&var_name) {
-            r.add(format!("{prefix}.name"), Problem::Malformed("must match [a-z][a-z0-9_]*".into()));
+            r.add(
+                format!("{prefix}.name"),
+                Problem::Malformed("must match [a-z][a-z0-9_]*".into()),
+            );
             continue;
         }
         if variables.iter().any(|x: &Variable| x.name == var_name) {
@@ -294,16 +330,27 @@ pub(crate) fn parse_entry(
             r.add(format!("{prefix}.sample"), Problem::UnsafeValue(sample));
             continue;
         }
-        let variable = Variable { name: var_name, label: var_label, pattern, sample, regex };
+        let variable = Variable {
+            name: var_name,
+            label: var_label,
+            pattern,
+            sample,
+            regex,
+        };
         if !variable.accepts(&variable.sample) {
-            r.add(format!("{prefix}.sample"), Problem::SampleMismatch { sample: variable.sample });
+            r.add(
+                format!("{prefix}.sample"),
+                Problem::SampleMismatch {
+                    sample: variable.sample,
+                },
+            );
             continue;
         }
         variables.push(variable);
     }
 
     let saml = top.table(&mut r, "saml").map(|s| saml_section(&mut r, s));
-    let oidc = top.table(&mut r, "oidc").and_then(|mut s| {
+    let oidc = top.table(&mut r, "oidc").map(|mut s| {
         let items = s.strings(&mut r, "redirect_uris", true);
         let redirect_uris = templates(&mut r, items);
         let items = s.strings(&mut r, "post_logout_redirect_uris", false);
@@ -314,7 +361,11 @@ pub(crate) fn parse_entry(
             r.add(s.path("redirect_uris"), Problem::Empty);
         }
         s.finish(&mut r);
-        Some(OidcTemplate { redirect_uris, post_logout_redirect_uris, initiate_login_uri })
+        OidcTemplate {
+            redirect_uris,
+            post_logout_redirect_uris,
+            initiate_login_uri,
+        }
     });
     let swa = top.table(&mut r, "swa").and_then(|mut s| {
         let text = s.string(&mut r, "login_url", true);
@@ -322,7 +373,11 @@ pub(crate) fn parse_entry(
         let username_field = s.string(&mut r, "username_field", true);
         let password_field = s.string(&mut r, "password_field", true);
         s.finish(&mut r);
-        Some(SwaTemplate { login_url: login_url?, username_field: username_field?, password_field: password_field? })
+        Some(SwaTemplate {
+            login_url: login_url?,
+            username_field: username_field?,
+            password_field: password_field?,
+        })
     });
     let scim = top.table(&mut r, "scim").and_then(|mut s| {
         let text = s.string(&mut r, "base_url", true);
@@ -330,7 +385,10 @@ pub(crate) fn parse_entry(
         let items = s.strings(&mut r, "operations", true);
         let operations = vocabulary(&mut r, items, ScimOperation::parse, ScimOperation::expected);
         s.finish(&mut r);
-        Some(ScimTemplate { base_url: base_url?, operations })
+        Some(ScimTemplate {
+            base_url: base_url?,
+            operations,
+        })
     });
     let bookmark = top.table(&mut r, "bookmark").and_then(|mut s| {
         let text = s.string(&mut r, "url", true);
@@ -343,8 +401,16 @@ pub(crate) fn parse_entry(
             slug: s.string(&mut r, "slug", false),
             file: s.string(&mut r, "file", false),
             commit: s.string(&mut r, "commit", false),
-            flags: s.strings(&mut r, "flags", false).into_iter().map(|(_, v)| v).collect(),
-            notes: s.strings(&mut r, "notes", false).into_iter().map(|(_, v)| v).collect(),
+            flags: s
+                .strings(&mut r, "flags", false)
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect(),
+            notes: s
+                .strings(&mut r, "notes", false)
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect(),
         };
         s.finish(&mut r);
         source
@@ -392,7 +458,10 @@ fn saml_section(r: &mut Report, mut s: Fields) -> SamlTemplate {
         Some(f) => {
             r.add(
                 s.path("name_id_format"),
-                Problem::UnknownValue { value: f, expected: NAME_ID_FORMATS.join(", ") },
+                Problem::UnknownValue {
+                    value: f,
+                    expected: NAME_ID_FORMATS.join(", "),
+                },
             );
             UNSPECIFIED_NAME_ID_FORMAT.to_owned()
         }
@@ -443,11 +512,17 @@ fn check_sections(r: &mut Report, e: &AppEntry) {
     ];
     for (present, functionality, section) in sections {
         if present && !has(functionality) {
-            r.add(section, Problem::SectionWithoutFunctionality(functionality.as_str()));
+            r.add(
+                section,
+                Problem::SectionWithoutFunctionality(functionality.as_str()),
+            );
         }
         let required = matches!(functionality, Functionality::Swa | Functionality::Bookmark);
         if required && !present && has(functionality) {
-            r.add("functionality", Problem::FunctionalityWithoutSection(functionality.as_str(), section));
+            r.add(
+                "functionality",
+                Problem::FunctionalityWithoutSection(functionality.as_str(), section),
+            );
         }
     }
 }
@@ -470,7 +545,10 @@ fn check_templates(r: &mut Report, e: &AppEntry) {
     }
     for (i, v) in e.variables.iter().enumerate() {
         if !used.contains(v.name.as_str()) {
-            r.add(format!("variables[{i}].name"), Problem::UnusedVariable(v.name.clone()));
+            r.add(
+                format!("variables[{i}].name"),
+                Problem::UnusedVariable(v.name.clone()),
+            );
         }
     }
     if !complete {
@@ -585,7 +663,9 @@ audience = "https://acme.com"
             ("c/acme.toml", bad),
             ("d/other.toml", GOOD.to_string()),
         ]);
-        let Err(Error::Invalid(errors)) = result else { panic!("accepted") };
+        let Err(Error::Invalid(errors)) = result else {
+            panic!("accepted")
+        };
         let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert_eq!(
             text,
@@ -641,17 +721,35 @@ url = "https://{subdomain}.full.example/"
         let catalog = Catalog::from_files([("full.toml", full)]).unwrap();
         let e = catalog.get("full").unwrap();
         let rendered = e.render_saml(&e.sample_values()).unwrap().unwrap();
-        assert_eq!(rendered.acs_url.as_deref(), Some("https://tenant.full.example/acs"));
-        assert_eq!(rendered.default_relay_state.as_deref(), Some("{ \"to\": \"home\" }"));
+        assert_eq!(
+            rendered.acs_url.as_deref(),
+            Some("https://tenant.full.example/acs")
+        );
+        assert_eq!(
+            rendered.default_relay_state.as_deref(),
+            Some("{ \"to\": \"home\" }")
+        );
         assert_eq!(e.scim().unwrap().operations.len(), 3);
         let json = serde_json::to_value(e).unwrap();
         assert_eq!(json["displayName"], "Full");
         assert_eq!(json["useCases"], serde_json::json!(["sso", "provisioning"]));
-        assert_eq!(json["saml"]["acsUrl"], "https://{subdomain}.full.example/acs");
-        assert_eq!(json["saml"]["attributeStatements"][0]["value"], "user.email");
-        assert_eq!(json["oidc"]["redirectUris"][0], "https://{subdomain}.full.example/callback");
+        assert_eq!(
+            json["saml"]["acsUrl"],
+            "https://{subdomain}.full.example/acs"
+        );
+        assert_eq!(
+            json["saml"]["attributeStatements"][0]["value"],
+            "user.email"
+        );
+        assert_eq!(
+            json["oidc"]["redirectUris"][0],
+            "https://{subdomain}.full.example/callback"
+        );
         assert_eq!(json["swa"]["usernameField"], "#user");
-        assert_eq!(json["scim"]["baseUrl"], "https://{subdomain}.full.example/scim/v2");
+        assert_eq!(
+            json["scim"]["baseUrl"],
+            "https://{subdomain}.full.example/scim/v2"
+        );
         assert_eq!(json["variables"][0]["pattern"], "^[a-z0-9-]+$");
     }
 }

@@ -106,8 +106,9 @@ impl SearchIndex {
             }
             name_words.sort_unstable();
             name_words.dedup();
-            let mut description_words: Vec<String> =
-                tokenize(&e.description).filter(|w| name_words.binary_search(w).is_err()).collect();
+            let mut description_words: Vec<String> = tokenize(&e.description)
+                .filter(|w| name_words.binary_search(w).is_err())
+                .collect();
             description_words.sort_unstable();
             description_words.dedup();
             occurrences.extend(name_words.into_iter().map(|w| (w, i, false)));
@@ -155,7 +156,12 @@ impl SearchIndex {
             .collect();
         index.compact_names = entries
             .iter()
-            .map(|e| (compact(&e.name).into_boxed_str(), compact(&e.label).into_boxed_str()))
+            .map(|e| {
+                (
+                    compact(&e.name).into_boxed_str(),
+                    compact(&e.label).into_boxed_str(),
+                )
+            })
             .collect();
         index
     }
@@ -165,11 +171,23 @@ impl SearchIndex {
     }
 
     /// Calls `found(token, tier)` for every token matching a query word.
-    fn matching_tokens(&self, word: &str, candidates: &mut Vec<u32>, mut found: impl FnMut(usize, u8)) {
+    fn matching_tokens(
+        &self,
+        word: &str,
+        candidates: &mut Vec<u32>,
+        mut found: impl FnMut(usize, u8),
+    ) {
         let first = self.tokens.partition_point(|t| &**t < word);
         let end = first + self.tokens[first..].partition_point(|t| t.starts_with(word));
         for t in first..end {
-            found(t, if &*self.tokens[t] == word { EXACT } else { PREFIX });
+            found(
+                t,
+                if &*self.tokens[t] == word {
+                    EXACT
+                } else {
+                    PREFIX
+                },
+            );
         }
         let chars: Vec<char> = word.chars().collect();
         let max_edits = match chars.len() {
@@ -289,12 +307,17 @@ pub(crate) fn search<'c>(
 ) -> Result<SearchPage<'c>, Error> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(Error::InvalidLimit { limit, max: MAX_LIMIT });
+        return Err(Error::InvalidLimit {
+            limit,
+            max: MAX_LIMIT,
+        });
     }
     let passes = |i: usize| {
         let m = index.masks[i];
         query.use_case.is_none_or(|u| m.use_cases & u.bit() != 0)
-            && query.functionality.is_none_or(|f| m.functionality & f.bit() != 0)
+            && query
+                .functionality
+                .is_none_or(|f| m.functionality & f.bit() != 0)
             && query.industry.is_none_or(|d| m.industries & d.bit() != 0)
     };
     let words: Vec<String> = tokenize(query.text).take(MAX_QUERY_WORDS).collect();
@@ -315,7 +338,11 @@ pub(crate) fn search<'c>(
             }
             apps.push(&entries[i]);
         }
-        let next_after = if more { apps.last().map(|e| e.name.as_str()) } else { None };
+        let next_after = if more {
+            apps.last().map(|e| e.name.as_str())
+        } else {
+            None
+        };
         return Ok(SearchPage { apps, next_after });
     }
 
@@ -323,7 +350,9 @@ pub(crate) fn search<'c>(
         Some(after) => Some(
             entries
                 .binary_search_by(|e| e.name.as_str().cmp(after))
-                .map_err(|_| Error::UnknownCursor { after: after.to_owned() })?,
+                .map_err(|_| Error::UnknownCursor {
+                    after: after.to_owned(),
+                })?,
         ),
         None => None,
     };
@@ -336,7 +365,14 @@ pub(crate) fn search<'c>(
             scratch.words_matched.resize(n, 0);
             scratch.best.resize(n, 0);
         }
-        let Scratch { score, words_matched, best, touched_word, touched, candidates } = scratch;
+        let Scratch {
+            score,
+            words_matched,
+            best,
+            touched_word,
+            touched,
+            candidates,
+        } = scratch;
         touched.clear();
 
         for (w, word) in words.iter().enumerate() {
@@ -374,7 +410,11 @@ pub(crate) fn search<'c>(
             let i = e as usize;
             if words_matched[i] == all {
                 let (name, label) = &index.compact_names[i];
-                let bonus = if **name == *whole || **label == *whole { WHOLE_NAME_BONUS } else { 0 };
+                let bonus = if **name == *whole || **label == *whole {
+                    WHOLE_NAME_BONUS
+                } else {
+                    0
+                };
                 let key = (Reverse(score[i] + bonus), e);
                 if cursor == Some(i) {
                     cursor_key = Some(key);
@@ -389,7 +429,9 @@ pub(crate) fn search<'c>(
 
         if let Some(after) = query.after {
             let Some(cursor_key) = cursor_key else {
-                return Err(Error::UnknownCursor { after: after.to_owned() });
+                return Err(Error::UnknownCursor {
+                    after: after.to_owned(),
+                });
             };
             hits.retain(|k| *k > cursor_key);
         }
@@ -400,7 +442,11 @@ pub(crate) fn search<'c>(
         }
         hits.sort_unstable();
         let apps: Vec<&AppEntry> = hits.iter().map(|&(_, e)| &entries[e as usize]).collect();
-        let next_after = if more { apps.last().map(|e| e.name.as_str()) } else { None };
+        let next_after = if more {
+            apps.last().map(|e| e.name.as_str())
+        } else {
+            None
+        };
         Ok(SearchPage { apps, next_after })
     })
 }
@@ -411,21 +457,112 @@ mod tests {
     use crate::Catalog;
 
     /// (name, label, description, functionality, use cases, industries)
-    type Row = (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str);
+    type Row = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
 
     const ROWS: &[Row] = &[
-        ("slack", "Slack", "Team messaging.", r#""SAML", "SCIM""#, r#""sso", "provisioning""#, ""),
-        ("slackbot_tools", "Slackbot Tools", "Bots for chat.", r#""SAML""#, r#""sso""#, ""),
-        ("chatter", "Chatter", "Team messaging like Slack.", r#""SAML""#, r#""sso""#, ""),
-        ("salesforce", "Salesforce", "CRM.", r#""SAML", "SCIM""#, r#""sso", "provisioning""#, ""),
-        ("salesforce_sandbox", "Salesforce Sandbox", "CRM (sandbox).", r#""SAML""#, r#""sso""#, ""),
-        ("zendesk", "Zendesk", "Customer support help desk.", r#""SAML""#, r#""sso""#, ""),
-        ("zoom", "Zoom", "Video meetings.", r#""SAML""#, r#""sso""#, ""),
-        ("zoom_for_government", "Zoom for Government", "Video meetings for government.", r#""SAML""#, r#""sso""#, r#""government""#),
-        ("neogov", "NEOGOV", "Public-sector HR.", r#""SAML""#, r#""sso""#, r#""government""#),
-        ("box", "Box", "Cloud file storage.", r#""SAML", "SCIM""#, r#""sso", "provisioning""#, ""),
-        ("dropbox", "Dropbox Business", "Cloud file storage.", r#""SAML""#, r#""sso""#, ""),
-        ("trousers", "Trousers", "Sells slacks.", r#""SAML""#, r#""sso""#, ""),
+        (
+            "slack",
+            "Slack",
+            "Team messaging.",
+            r#""SAML", "SCIM""#,
+            r#""sso", "provisioning""#,
+            "",
+        ),
+        (
+            "slackbot_tools",
+            "Slackbot Tools",
+            "Bots for chat.",
+            r#""SAML""#,
+            r#""sso""#,
+            "",
+        ),
+        (
+            "chatter",
+            "Chatter",
+            "Team messaging like Slack.",
+            r#""SAML""#,
+            r#""sso""#,
+            "",
+        ),
+        (
+            "salesforce",
+            "Salesforce",
+            "CRM.",
+            r#""SAML", "SCIM""#,
+            r#""sso", "provisioning""#,
+            "",
+        ),
+        (
+            "salesforce_sandbox",
+            "Salesforce Sandbox",
+            "CRM (sandbox).",
+            r#""SAML""#,
+            r#""sso""#,
+            "",
+        ),
+        (
+            "zendesk",
+            "Zendesk",
+            "Customer support help desk.",
+            r#""SAML""#,
+            r#""sso""#,
+            "",
+        ),
+        (
+            "zoom",
+            "Zoom",
+            "Video meetings.",
+            r#""SAML""#,
+            r#""sso""#,
+            "",
+        ),
+        (
+            "zoom_for_government",
+            "Zoom for Government",
+            "Video meetings for government.",
+            r#""SAML""#,
+            r#""sso""#,
+            r#""government""#,
+        ),
+        (
+            "neogov",
+            "NEOGOV",
+            "Public-sector HR.",
+            r#""SAML""#,
+            r#""sso""#,
+            r#""government""#,
+        ),
+        (
+            "box",
+            "Box",
+            "Cloud file storage.",
+            r#""SAML", "SCIM""#,
+            r#""sso", "provisioning""#,
+            "",
+        ),
+        (
+            "dropbox",
+            "Dropbox Business",
+            "Cloud file storage.",
+            r#""SAML""#,
+            r#""sso""#,
+            "",
+        ),
+        (
+            "trousers",
+            "Trousers",
+            "Sells slacks.",
+            r#""SAML""#,
+            r#""sso""#,
+            "",
+        ),
     ];
 
     fn fixture() -> Catalog {
@@ -450,7 +587,10 @@ mod tests {
     }
 
     fn text(text: &str) -> Query<'_> {
-        Query { text, ..Query::default() }
+        Query {
+            text,
+            ..Query::default()
+        }
     }
 
     #[test]
@@ -488,20 +628,65 @@ mod tests {
         let catalog = fixture();
         // "slacks" is one edit from the name Slack, exact in the description of
         // Trousers, and one edit from "slack" in the description of Chatter.
-        assert_eq!(names(&catalog, &text("slacks")), ["slack", "trousers", "chatter"]);
-        assert_eq!(names(&catalog, &text("slack messaging")), ["slack", "chatter"]);
+        assert_eq!(
+            names(&catalog, &text("slacks")),
+            ["slack", "trousers", "chatter"]
+        );
+        assert_eq!(
+            names(&catalog, &text("slack messaging")),
+            ["slack", "chatter"]
+        );
     }
 
     #[test]
     fn filters() {
         let catalog = fixture();
         let cases: &[(Query, &[&str])] = &[
-            (Query { functionality: Some(Functionality::Scim), ..Query::default() }, &["box", "salesforce", "slack"]),
-            (Query { use_case: Some(UseCase::Provisioning), text: "sales", ..Query::default() }, &["salesforce"]),
-            (Query { industry: Some(Industry::Government), ..Query::default() }, &["neogov", "zoom_for_government"]),
-            (Query { industry: Some(Industry::Government), text: "zoom", ..Query::default() }, &["zoom_for_government"]),
-            (Query { industry: Some(Industry::Healthcare), ..Query::default() }, &[]),
-            (Query { functionality: Some(Functionality::Oidc), text: "zoom", ..Query::default() }, &[]),
+            (
+                Query {
+                    functionality: Some(Functionality::Scim),
+                    ..Query::default()
+                },
+                &["box", "salesforce", "slack"],
+            ),
+            (
+                Query {
+                    use_case: Some(UseCase::Provisioning),
+                    text: "sales",
+                    ..Query::default()
+                },
+                &["salesforce"],
+            ),
+            (
+                Query {
+                    industry: Some(Industry::Government),
+                    ..Query::default()
+                },
+                &["neogov", "zoom_for_government"],
+            ),
+            (
+                Query {
+                    industry: Some(Industry::Government),
+                    text: "zoom",
+                    ..Query::default()
+                },
+                &["zoom_for_government"],
+            ),
+            (
+                Query {
+                    industry: Some(Industry::Healthcare),
+                    ..Query::default()
+                },
+                &[],
+            ),
+            (
+                Query {
+                    functionality: Some(Functionality::Oidc),
+                    text: "zoom",
+                    ..Query::default()
+                },
+                &[],
+            ),
         ];
         for (query, expected) in cases {
             assert_eq!(names(&catalog, query), *expected, "{query:?}");
@@ -513,7 +698,12 @@ mod tests {
         let mut out = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let query = Query { text, limit: Some(limit), after: after.as_deref(), ..Query::default() };
+            let query = Query {
+                text,
+                limit: Some(limit),
+                after: after.as_deref(),
+                ..Query::default()
+            };
             let page = catalog.search(&query).unwrap();
             assert!(page.apps.len() <= limit);
             out.extend(page.apps.iter().map(|e| e.name().to_owned()));
@@ -528,23 +718,51 @@ mod tests {
     fn paginates_with_a_cursor() {
         let catalog = fixture();
         for text in ["", "slack", "cloud", "s", "zoom"] {
-            let all = names(&catalog, &Query { text, limit: Some(MAX_LIMIT), ..Query::default() });
+            let all = names(
+                &catalog,
+                &Query {
+                    text,
+                    limit: Some(MAX_LIMIT),
+                    ..Query::default()
+                },
+            );
             for limit in 1..=4 {
-                assert_eq!(walk(&catalog, text, limit), all, "text {text:?} limit {limit}");
+                assert_eq!(
+                    walk(&catalog, text, limit),
+                    all,
+                    "text {text:?} limit {limit}"
+                );
             }
         }
         // Browsing resumes after a name even if that entry is gone.
-        let page = catalog.search(&Query { after: Some("slack0"), limit: Some(2), ..Query::default() }).unwrap();
+        let page = catalog
+            .search(&Query {
+                after: Some("slack0"),
+                limit: Some(2),
+                ..Query::default()
+            })
+            .unwrap();
         let got: Vec<&str> = page.apps.iter().map(|e| e.name()).collect();
         assert_eq!(got, ["slackbot_tools", "trousers"]);
         assert_eq!(page.next_after, Some("trousers"));
         // A ranked query needs a cursor from its own results.
-        let bad = catalog.search(&Query { text: "slack", after: Some("zendesk"), ..Query::default() });
+        let bad = catalog.search(&Query {
+            text: "slack",
+            after: Some("zendesk"),
+            ..Query::default()
+        });
         assert!(matches!(bad, Err(Error::UnknownCursor { .. })));
-        let bad = catalog.search(&Query { text: "slack", after: Some("gone"), ..Query::default() });
+        let bad = catalog.search(&Query {
+            text: "slack",
+            after: Some("gone"),
+            ..Query::default()
+        });
         assert!(matches!(bad, Err(Error::UnknownCursor { .. })));
         for limit in [0, MAX_LIMIT + 1] {
-            let bad = catalog.search(&Query { limit: Some(limit), ..Query::default() });
+            let bad = catalog.search(&Query {
+                limit: Some(limit),
+                ..Query::default()
+            });
             assert!(matches!(bad, Err(Error::InvalidLimit { .. })));
         }
     }
@@ -552,7 +770,13 @@ mod tests {
     #[test]
     fn serializes_a_page() {
         let catalog = fixture();
-        let page = catalog.search(&Query { text: "zoom", limit: Some(1), ..Query::default() }).unwrap();
+        let page = catalog
+            .search(&Query {
+                text: "zoom",
+                limit: Some(1),
+                ..Query::default()
+            })
+            .unwrap();
         let json = serde_json::to_value(&page).unwrap();
         assert_eq!(json["apps"][0]["name"], "zoom");
         assert_eq!(json["apps"][0]["displayName"], "Zoom");

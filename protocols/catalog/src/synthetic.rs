@@ -12,14 +12,44 @@ const SYLLABLES: &[&str] = &[
     "so", "ta", "te", "ti", "to", "tu", "va", "ve", "vi", "xa", "yo", "za", "ze", "zo",
 ];
 const PRODUCTS: &[&str] = &[
-    "Cloud", "HR", "Analytics", "Desk", "Mail", "Docs", "Pay", "CRM", "Chat", "Learn", "Sign",
-    "Security", "Monitor", "Travel", "Expense", "Drive", "Meet", "Forms", "Wiki", "Git",
+    "Cloud",
+    "HR",
+    "Analytics",
+    "Desk",
+    "Mail",
+    "Docs",
+    "Pay",
+    "CRM",
+    "Chat",
+    "Learn",
+    "Sign",
+    "Security",
+    "Monitor",
+    "Travel",
+    "Expense",
+    "Drive",
+    "Meet",
+    "Forms",
+    "Wiki",
+    "Git",
 ];
 const KINDS: &[&str] = &[
-    "Team messaging", "Video meetings", "Expense management", "Applicant tracking",
-    "Customer support help desk", "Error monitoring", "Payroll and HR", "Learning management system",
-    "Cloud file storage", "Business intelligence", "Endpoint security", "Work management",
-    "Electronic signatures", "Password management", "Log analytics", "Contract management",
+    "Team messaging",
+    "Video meetings",
+    "Expense management",
+    "Applicant tracking",
+    "Customer support help desk",
+    "Error monitoring",
+    "Payroll and HR",
+    "Learning management system",
+    "Cloud file storage",
+    "Business intelligence",
+    "Endpoint security",
+    "Work management",
+    "Electronic signatures",
+    "Password management",
+    "Log analytics",
+    "Contract management",
 ];
 
 /// A small deterministic generator (SplitMix64), so the same seed gives the same catalog.
@@ -59,7 +89,11 @@ pub fn synthetic(n: usize, seed: u64) -> Catalog {
             seen.insert(word.clone());
         }
         let brand = format!("{}{}", word[..1].to_uppercase(), &word[1..]);
-        let label = if rng.chance(40) { format!("{brand} {}", rng.pick(PRODUCTS)) } else { brand };
+        let label = if rng.chance(40) {
+            format!("{brand} {}", rng.pick(PRODUCTS))
+        } else {
+            brand
+        };
         let name = label.to_lowercase().replace(' ', "_");
         let scim = rng.chance(30);
         let jit = rng.chance(40);
@@ -80,8 +114,16 @@ pub fn synthetic(n: usize, seed: u64) -> Catalog {
         let description = format!(
             "{}. {label} integration: SAML 2.0 single sign-on{}{}.",
             rng.pick(KINDS),
-            if jit { ", just-in-time user creation" } else { "" },
-            if scim { ", automated user provisioning" } else { "" },
+            if jit {
+                ", just-in-time user creation"
+            } else {
+                ""
+            },
+            if scim {
+                ", automated user provisioning"
+            } else {
+                ""
+            },
         );
         let host = format!("{word}.example");
         let template = |t: String| Template::parse(&t).expect("synthetic templates parse");

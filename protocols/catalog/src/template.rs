@@ -136,7 +136,10 @@ impl Template {
         if !literal.is_empty() {
             parts.push(Part::Literal(literal));
         }
-        Ok(Template { source: source.to_owned(), parts })
+        Ok(Template {
+            source: source.to_owned(),
+            parts,
+        })
     }
 
     /// The template as written in the catalog file.
@@ -162,12 +165,16 @@ impl Template {
             match part {
                 Part::Literal(text) => out.push_str(text),
                 Part::Variable(name) => {
-                    let value = values
-                        .get(name)
-                        .ok_or_else(|| Error::MissingValue { variable: name.clone() })?;
+                    let value = values.get(name).ok_or_else(|| Error::MissingValue {
+                        variable: name.clone(),
+                    })?;
                     match variables.iter().find(|v| v.name == *name) {
                         Some(variable) => variable.check(value)?,
-                        None => return Err(Error::MissingValue { variable: name.clone() }),
+                        None => {
+                            return Err(Error::MissingValue {
+                                variable: name.clone(),
+                            })
+                        }
                     }
                     out.push_str(value);
                 }
@@ -264,7 +271,10 @@ mod tests {
     #[test]
     fn parses_templates() {
         let cases: &[(&str, Result<Vec<Part>, &str>)] = &[
-            ("https://x.com", Ok(vec![Part::Literal("https://x.com".into())])),
+            (
+                "https://x.com",
+                Ok(vec![Part::Literal("https://x.com".into())]),
+            ),
             (
                 "https://{subdomain}.x.com/{id}",
                 Ok(vec![
@@ -274,12 +284,18 @@ mod tests {
                     Part::Variable("id".into()),
                 ]),
             ),
-            ("{{ \"a\": 1 }}", Ok(vec![Part::Literal("{ \"a\": 1 }".into())])),
+            (
+                "{{ \"a\": 1 }}",
+                Ok(vec![Part::Literal("{ \"a\": 1 }".into())]),
+            ),
             ("https://{sub", Err("unclosed")),
             ("https://x}", Err("unmatched")),
             ("https://{Sub}", Err("not a variable name")),
             ("https://{}", Err("not a variable name")),
-            ("{a}{b}", Ok(vec![Part::Variable("a".into()), Part::Variable("b".into())])),
+            (
+                "{a}{b}",
+                Ok(vec![Part::Variable("a".into()), Part::Variable("b".into())]),
+            ),
         ];
         for (source, expected) in cases {
             match (Template::parse(source), expected) {
@@ -295,10 +311,16 @@ mod tests {
         let vars = [var("subdomain", "[a-z0-9-]+"), var("anything", ".*")];
         let t = Template::parse("https://{subdomain}.x.com/{anything}").unwrap();
         let values = |s: &str, a: &str| -> TenantValues {
-            [("subdomain".to_string(), s.to_string()), ("anything".to_string(), a.to_string())]
-                .into()
+            [
+                ("subdomain".to_string(), s.to_string()),
+                ("anything".to_string(), a.to_string()),
+            ]
+            .into()
         };
-        assert_eq!(t.render(&vars, &values("acme", "p")).unwrap(), "https://acme.x.com/p");
+        assert_eq!(
+            t.render(&vars, &values("acme", "p")).unwrap(),
+            "https://acme.x.com/p"
+        );
         // The regex rejects it.
         assert!(matches!(
             t.render(&vars, &values("ACME", "p")),
@@ -307,7 +329,10 @@ mod tests {
         // The regex accepts anything, but the value would leave its path segment.
         for hostile in ["a/b", "a?b", "a#b", "evil.com@", "a b", "%2e", ""] {
             assert!(
-                matches!(t.render(&vars, &values("acme", hostile)), Err(Error::InvalidValue { .. })),
+                matches!(
+                    t.render(&vars, &values("acme", hostile)),
+                    Err(Error::InvalidValue { .. })
+                ),
                 "{hostile:?} accepted"
             );
         }

@@ -10,7 +10,10 @@ fn load() -> Catalog {
     for entry in std::fs::read_dir(&dir).expect("catalog-data/apps exists") {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            let name = format!("catalog-data/apps/{}", path.file_name().unwrap().to_string_lossy());
+            let name = format!(
+                "catalog-data/apps/{}",
+                path.file_name().unwrap().to_string_lossy()
+            );
             files.push((name, std::fs::read_to_string(&path).unwrap()));
         }
     }
@@ -28,7 +31,9 @@ fn every_entry_is_valid_and_renders_with_its_samples() {
     for entry in catalog.entries() {
         let values = entry.sample_values();
         entry.check_values(&values).unwrap();
-        let saml = entry.render_saml(&values).unwrap_or_else(|e| panic!("{}: {e}", entry.name()));
+        let saml = entry
+            .render_saml(&values)
+            .unwrap_or_else(|e| panic!("{}: {e}", entry.name()));
         if let Some(saml) = saml {
             for url in [&saml.acs_url, &saml.sign_on_url].into_iter().flatten() {
                 let parsed = url::Url::parse(url).unwrap();
@@ -38,7 +43,10 @@ fn every_entry_is_valid_and_renders_with_its_samples() {
         // Every alternative renders too.
         let saml = entry.saml();
         for t in saml.iter().flat_map(|s| {
-            s.acs_url_alternatives.iter().chain(&s.sign_on_url_alternatives).chain(&s.audience_alternatives)
+            s.acs_url_alternatives
+                .iter()
+                .chain(&s.sign_on_url_alternatives)
+                .chain(&s.audience_alternatives)
         }) {
             t.render(entry.variables(), &values).unwrap();
         }
@@ -50,7 +58,12 @@ fn every_entry_is_valid_and_renders_with_its_samples() {
 fn well_known_apps_are_found() {
     let catalog = load();
     let first = |text: &str| {
-        let page = catalog.search(&Query { text, ..Query::default() }).unwrap();
+        let page = catalog
+            .search(&Query {
+                text,
+                ..Query::default()
+            })
+            .unwrap();
         page.apps.first().map(|e| e.name().to_owned())
     };
     assert_eq!(first("slack").as_deref(), Some("slack"));
@@ -67,7 +80,10 @@ fn slack_renders_for_a_tenant() {
     let slack = catalog.get("slack").unwrap();
     let values = [("subdomain".to_string(), "acme".to_string())].into();
     let saml = slack.render_saml(&values).unwrap().unwrap();
-    assert_eq!(saml.acs_url.as_deref(), Some("https://acme.slack.com/sso/saml"));
+    assert_eq!(
+        saml.acs_url.as_deref(),
+        Some("https://acme.slack.com/sso/saml")
+    );
     assert_eq!(saml.audience.as_deref(), Some("https://slack.com"));
     let hostile = [("subdomain".to_string(), "evil.com/x?".to_string())].into();
     assert!(slack.render_saml(&hostile).is_err());
