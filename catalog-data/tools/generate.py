@@ -93,7 +93,7 @@ NAME_OVERRIDES = {
     "customerfirewallurl": ("host", "hostname"),
     "fqdnofpcs": ("host", "hostname"),
     "yourcompanyinstanceofsapnetweaver": ("host", "hostname"),
-    "companyidfromenvoy": ("company_id", "identifier"),
+    "companyidfromenvoy": ("company_id", "identifier", "Company ID (from Envoy)"),
     "aemserverurl": ("host", "hostname"),
 }
 
@@ -351,6 +351,8 @@ SPLIT = {
     "munchkinid": "munchkin_id", "routeurl": "route_url", "regionname": "region_name",
     "companyspecificurl": "company_specific_url", "idpid": "idp_id", "yourdomain": "domain",
     "teamid": "team_id", "portnumber": "port_number", "projectname": "project_name",
+    "yourbaseurl": "base_url", "splunkserver": "splunk_server", "samlsettingsid": "saml_settings_id",
+    "dayforcehcmnamespace": "dayforce_hcm_namespace",
 }
 
 
@@ -375,7 +377,9 @@ def humanise(raw: str) -> str:
     words = snake(raw).split("_")
     text = " ".join(words)
     for short, full in (("id", "ID"), ("url", "URL"), ("fqdn", "FQDN"), ("uuid", "UUID"),
-                        ("guid", "GUID"), ("ip", "IP"), ("api", "API"), ("dns", "DNS")):
+                        ("guid", "GUID"), ("ip", "IP"), ("api", "API"), ("dns", "DNS"), ("tfe", "TFE"),
+                        ("hcp", "HCP"), ("idp", "IdP"), ("saml", "SAML"), ("spn", "SPN"), ("ouid", "OUID"),
+                        ("sso", "SSO"), ("uri", "URI"), ("hcm", "HCM"), ("github", "GitHub")):
         text = re.sub(rf"\b{short}\b", full, text)
     return text[:1].upper() + text[1:]
 
@@ -390,7 +394,8 @@ STRICTNESS = ["dns_label", "port", "uuid", "domain", "hostname", "identifier"]
 
 def position_of(text: str, start: int, end: int) -> str:
     """Where a placeholder at text[start:end] sits: host-label, host-last, host, port, other."""
-    m = re.match(r"^[A-Za-z][A-Za-z0-9+.()-]*://", text)
+    # Only web URLs have a host to validate; pleoio://<CUSTOMER_ID> is a name.
+    m = re.match(r"^https?://", text, re.IGNORECASE)
     if m:
         auth_start = m.end()
     elif re.match(r"^[A-Za-z0-9<\[{][^/:\s]*\.[A-Za-z]", text) and not text.startswith("urn:"):
@@ -489,6 +494,8 @@ def escape_braces(text: str) -> str:
 
 def sample_for(var: Variable) -> str:
     pattern, sample = RULES[var.rule]
+    if var.rule == "dns_label" and ("uuid" in key_of(var.original) or "guid" in key_of(var.original)):
+        return RULES["uuid"][1]
     if sample is not None:
         if var.rule == "hostname" and "port" in key_of(var.original):
             return "sso.example.com:8443"
@@ -498,7 +505,7 @@ def sample_for(var: Variable) -> str:
         return "a1b2c3d4"
     if "region" in key:
         return "us1"
-    if "env" in key:
+    if key.startswith("env"):
         return "prod"
     return "acme"
 
