@@ -1,0 +1,157 @@
+//! The `vestibule` command: serve, migrate, create API tokens.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use gateway::config::{self, Config, Environment, FileSource, Layered, LogFormat, MapSource};
+use gateway::StartError;
+use vestibule_core::{Clock, SystemClock};
+
+const CONFIG_HELP: &str = "Every setting has an environment name (VESTIBULE_*) and a key in the optional TOML \
+file; the environment wins. The full reference is the Configuration section of README.md, and \
+`vestibule settings` prints it.";
+
+/// Vestibule: a self-hosted single sign-on gateway and identity provider,
+/// compatible with Okta's URL layout and management API.
+#[derive(Parser)]
+#[command(name = "vestibule", version, after_help = CONFIG_HELP)]
+struct Cli {
+    /// A TOML configuration file (also VESTIBULE_CONFIG).
+    #[arg(long, global = true, env = "VESTIBULE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the store, create the first admin if the store is empty, and serve HTTPS
+    /// (or HTTP with VESTIBULE_TLS=off) until SIGTERM or SIGINT.
+    #[command(after_help = CONFIG_HELP)]
+    Serve,
+    /// Apply pending schema migrations to the store and exit.
+    #[command(after_help = CONFIG_HELP)]
+    Migrate,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+    /// Print every setting with its environment name, default and meaning.
+    Settings,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an SSWS API token for the first super admin and print it once.
+    Create {
+        /// A name that says what the token is for.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Settings = cli.command {
+        for s in config::SETTINGS {
+            println!("{:<36} default: {}\n    {}", s.env, s.default, s.doc);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let config = match load_config(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("vestibule: invalid configuration: {e}");
+            return ExitCode::from(64);
+        }
+    };
+    init_logging(&config);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("vestibule: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli.command, config));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(StartError::Config(e)) => {
+            eprintln!("vestibule: invalid configuration: {e}");
+            ExitCode::from(64)
+        }
+        Err(e) => {
+            eprintln!("vestibule: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(file: Option<&std::path::Path>) -> Result<Config, config::ConfigError> {
+    match file {
+        Some(path) => Config::from_source(&Layered(Environment, FileSource::read(path)?)),
+        None => Config::from_source(&Layered(Environment, MapSource::default())),
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<(), StartError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match command {
+        Command::Serve => {
+            let public_url = config.public_url.clone();
+            let mut gateway = gateway::Gateway::start(config, clock).await?;
+            gateway.stop_on_signal();
+            tracing::info!(listen = %gateway.addr, public_url = %public_url, "Vestibule is serving");
+            println!("Vestibule is serving on {} — open {}login", gateway.addr, public_url);
+            gateway.wait().await;
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = gateway::store::Store::connect(&config.database, config.database_max_connections).await?;
+            let applied = store.migrate().await?;
+            println!("applied {} migration(s): {applied:?}", applied.len());
+            Ok(())
+        }
+        Command::Token { action: TokenCommand::Create { name } } => {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 100 {
+                return Err(StartError::Config(config::ConfigError::new("--name", "must be 1 to 100 characters")));
+            }
+            let state = gateway::prepare(config, clock.clone()).await?;
+            let admin = gateway::bootstrap::first_super_admin(&state.store)
+                .await?
+                .ok_or_else(|| StartError::Io("no active super admin to own the token".into()))?;
+            let token = gateway::bootstrap::create_api_token(&state.store, clock.now(), &admin, &name, None).await?;
+            let client = gateway::syslog::ClientInfo { ip: "local".into(), user_agent: "vestibule token create".into(), request_id: String::new() };
+            state
+                .log(
+                    gateway::state::EventBuilder::new(
+                        "system.api_token.create",
+                        "Create API token",
+                        gateway::syslog::Actor::user(&admin),
+                        &client,
+                    )
+                    .debug("tokenName", name.clone()),
+                )
+                .await;
+            state.store.close().await;
+            println!("{token}");
+            eprintln!("Created API token \"{name}\" for {}. It is shown only this once.", admin.login());
+            Ok(())
+        }
+        Command::Settings => Ok(()),
+    }
+}

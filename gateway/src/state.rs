@@ -1,0 +1,166 @@
+//! What every request handler shares: configuration, the store, the clock,
+//! the caches and the metrics. Passed explicitly; there are no globals.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::future::Cache;
+use vestibule_core::Clock;
+
+use crate::config::Config;
+use crate::crypto::Vault;
+use crate::metrics::Metrics;
+use crate::passwords::Hasher;
+use crate::store::{ApiTokenRecord, SessionRecord, Store};
+use crate::syslog::{Actor, ClientInfo, LogEvent, Outcome, Target};
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub config: Config,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub vault: Vault,
+    pub hasher: Hasher,
+    pub metrics: Metrics,
+    pub caches: Caches,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>, vault: Vault, metrics: Metrics) -> Self {
+        let hasher = Hasher::new(config.passwords.hashers, config.passwords.queue);
+        Self { inner: Arc::new(Inner { config, store, clock, vault, hasher, metrics, caches: Caches::new() }) }
+    }
+
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// Applies an invalidation to this node's caches. Every write that
+    /// changes cached state calls this, so that one mechanism can later also
+    /// carry invalidations to the other nodes sharing the database.
+    pub async fn invalidate(&self, what: Invalidation) {
+        match what {
+            Invalidation::Session { cookie_digest } => self.caches.sessions.invalidate(&cookie_digest).await,
+            Invalidation::ApiToken { digest } => self.caches.api_tokens.invalidate(&digest).await,
+            // Sessions and tokens hold only ids; a user's status and roles are
+            // read per request through the principal cache.
+            Invalidation::User { id } => self.caches.principals.invalidate(&id).await,
+        }
+    }
+
+    /// Writes a System Log event. A failure to log is itself logged and does
+    /// not fail the request that caused it (the write it records has happened).
+    pub async fn log(&self, event: EventBuilder) {
+        let event = event.build(self.now());
+        if let Err(e) = self.store.append_event(&event).await {
+            tracing::error!(error = %e, event_type = %event.event_type, "could not append to the System Log");
+        }
+    }
+}
+
+/// A change that cached state must forget.
+#[derive(Debug, Clone)]
+pub enum Invalidation {
+    Session { cookie_digest: String },
+    ApiToken { digest: String },
+    User { id: String },
+}
+
+/// A user as the permission checks see them: status and admin roles.
+#[derive(Debug, Clone)]
+pub struct CachedPrincipal {
+    pub user: crate::directory::User,
+    pub roles: Vec<crate::directory::AdminRole>,
+}
+
+pub struct Caches {
+    /// Sessions by cookie digest.
+    pub sessions: Cache<String, Arc<SessionRecord>>,
+    /// API tokens by digest.
+    pub api_tokens: Cache<String, Arc<ApiTokenRecord>>,
+    /// Users with their roles, by user id.
+    pub principals: Cache<String, Arc<CachedPrincipal>>,
+}
+
+impl Caches {
+    fn new() -> Self {
+        Self {
+            sessions: Cache::builder().max_capacity(1_000_000).time_to_idle(Duration::from_secs(3600)).build(),
+            api_tokens: Cache::builder().max_capacity(100_000).time_to_idle(Duration::from_secs(3600)).build(),
+            principals: Cache::builder().max_capacity(1_000_000).time_to_idle(Duration::from_secs(3600)).build(),
+        }
+    }
+}
+
+/// A System Log event under construction.
+pub struct EventBuilder {
+    event_type: &'static str,
+    display_message: String,
+    severity: &'static str,
+    actor: Actor,
+    targets: Vec<Target>,
+    outcome: Outcome,
+    client: ClientInfo,
+    debug: serde_json::Map<String, serde_json::Value>,
+}
+
+impl EventBuilder {
+    pub fn new(event_type: &'static str, display_message: impl Into<String>, actor: Actor, client: &ClientInfo) -> Self {
+        Self {
+            event_type,
+            display_message: display_message.into(),
+            severity: "INFO",
+            actor,
+            targets: Vec::new(),
+            outcome: Outcome::success(),
+            client: client.clone(),
+            debug: serde_json::Map::new(),
+        }
+    }
+
+    pub fn target(mut self, target: Target) -> Self {
+        self.targets.push(target);
+        self
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        if outcome.result != "SUCCESS" {
+            self.severity = "WARN";
+        }
+        self.outcome = outcome;
+        self
+    }
+
+    pub fn debug(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.debug.insert(key.to_owned(), value.into());
+        self
+    }
+
+    fn build(self, now: time::OffsetDateTime) -> LogEvent {
+        LogEvent {
+            uuid: uuid::Uuid::new_v4().to_string(),
+            published: crate::store::ts(now),
+            event_type: self.event_type.to_owned(),
+            severity: self.severity,
+            display_message: self.display_message,
+            actor: self.actor,
+            targets: self.targets,
+            outcome: self.outcome,
+            client_ip: self.client.ip,
+            user_agent: self.client.user_agent,
+            request_id: self.client.request_id,
+            debug: self.debug,
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Versioned schema migrations, applied in order at start and by
+//! `vestibule migrate`. A migration is never edited once released; a change
+//! is a new migration. The SQL is written once for both backends.
+
+use sqlx::Row;
+
+use super::{Backend, Result, Store, StoreError};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "directory, sessions, tokens, system log",
+    sql: r#"
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    login TEXT NOT NULL,
+    login_lower TEXT NOT NULL UNIQUE,
+    email_lower TEXT NOT NULL,
+    first_name_lower TEXT NOT NULL,
+    last_name_lower TEXT NOT NULL,
+    status TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    password_hash TEXT,
+    created TEXT NOT NULL,
+    activated TEXT,
+    status_changed TEXT,
+    last_login TEXT,
+    last_updated TEXT NOT NULL,
+    password_changed TEXT,
+    failed_sign_ins BIGINT NOT NULL DEFAULT 0,
+    locked_until TEXT
+);
+CREATE INDEX users_status ON users (status);
+CREATE INDEX users_email ON users (email_lower);
+CREATE INDEX users_last_name ON users (last_name_lower);
+CREATE INDEX users_first_name ON users (first_name_lower);
+
+CREATE TABLE user_groups (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    name_lower TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    last_membership_updated TEXT NOT NULL
+);
+
+CREATE TABLE group_memberships (
+    group_id TEXT NOT NULL REFERENCES user_groups (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created TEXT NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX group_memberships_user ON group_memberships (user_id);
+
+CREATE TABLE admin_roles (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role TEXT NOT NULL,
+    created TEXT NOT NULL,
+    UNIQUE (user_id, role)
+);
+
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_digest TEXT NOT NULL UNIQUE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created TEXT NOT NULL,
+    last_used TEXT
+);
+
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    cookie_digest TEXT NOT NULL UNIQUE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created TEXT NOT NULL,
+    last_active TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    user_agent TEXT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+
+CREATE TABLE one_time_tokens (
+    digest TEXT PRIMARY KEY,
+    purpose TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+
+CREATE TABLE system_log (
+    uuid TEXT PRIMARY KEY,
+    published TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    actor_login TEXT NOT NULL,
+    target_ids TEXT NOT NULL,
+    client_ip TEXT NOT NULL,
+    display_message TEXT NOT NULL,
+    event TEXT NOT NULL
+);
+CREATE INDEX system_log_published ON system_log (published, uuid);
+CREATE INDEX system_log_event_type ON system_log (event_type);
+
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#,
+}];
+
+/// The newest schema version this build knows.
+pub fn latest() -> i64 {
+    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+}
+
+pub(super) async fn apply(store: &Store) -> Result<Vec<i64>> {
+    let mut conn = store.pool().acquire().await?;
+    // On PostgreSQL several nodes may start at once: an advisory lock lets one
+    // migrate while the others wait. SQLite serialises writers by itself.
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_lock(73661)").execute(&mut *conn).await?;
+    }
+    let result = apply_locked(&mut conn).await;
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_unlock(73661)").execute(&mut *conn).await?;
+    }
+    result
+}
+
+async fn apply_locked(conn: &mut sqlx::AnyConnection) -> Result<Vec<i64>> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let rows = sqlx::query("SELECT version FROM schema_migrations").fetch_all(&mut *conn).await?;
+    let applied: Vec<i64> = rows.iter().map(|r| r.get::<i64, _>(0)).collect();
+    if let Some(&found) = applied.iter().max() {
+        if found > latest() {
+            return Err(StoreError::SchemaTooNew { found, known: latest() });
+        }
+    }
+    let mut done = Vec::new();
+    for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        for statement in migration.sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(migration.version)
+            .bind(migration.name)
+            .bind(super::ts(time::OffsetDateTime::now_utc()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+        done.push(migration.version);
+    }
+    Ok(done)
+}
