@@ -407,8 +407,6 @@ def position_of(text: str, start: int, end: int) -> str:
     auth_end = auth_start + (stop.start() if stop else len(rest))
     if not (auth_start <= start and end <= auth_end):
         return "other"
-    authority = text[auth_start:auth_end]
-    host_part = authority.split(":")[0] if not authority.startswith("<") else authority
     # A placeholder right after the host's colon is a port.
     if start > auth_start and text[start - 1] == ":":
         return "port"
@@ -418,7 +416,6 @@ def position_of(text: str, start: int, end: int) -> str:
     after = text[end:auth_end].split(":")[0]
     if after == "" and before.endswith("."):
         return "host-last"
-    del host_part
     return "host-label"
 
 
@@ -776,10 +773,26 @@ def to_toml(e: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check(out: str, expected: dict[str, str]) -> int:
+    """Compares the directory with the would-be output, like a golden-file test."""
+    present = {f for f in os.listdir(out) if f.endswith(".toml")} if os.path.isdir(out) else set()
+    problems = [f"missing {f}" for f in sorted(set(expected) - present)]
+    problems += [f"not generated: {f}" for f in sorted(present - set(expected))]
+    for f in sorted(present & set(expected)):
+        with open(os.path.join(out, f), encoding="utf-8") as fh:
+            if fh.read() != expected[f]:
+                problems.append(f"differs: {f}")
+    for p in problems:
+        print(p, file=sys.stderr)
+    return 1 if problems else 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tsv", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--check", action="store_true",
+                    help="write nothing; exit 1 if --out differs from what would be generated")
     args = ap.parse_args()
 
     with open(args.tsv, encoding="utf-8", newline="") as f:
@@ -793,8 +806,10 @@ def main() -> int:
     if unknown:
         raise SystemExit(f"KIND names unknown slugs: {sorted(unknown)}")
 
-    os.makedirs(args.out, exist_ok=True)
     wanted = {e["name"] + ".toml" for e in entries}
+    if args.check:
+        return check(args.out, {e["name"] + ".toml": to_toml(e) for e in entries})
+    os.makedirs(args.out, exist_ok=True)
     for stale in set(os.listdir(args.out)) - wanted:
         if stale.endswith(".toml"):
             os.remove(os.path.join(args.out, stale))

@@ -247,6 +247,13 @@ impl AppEntry {
         Ok(rendered)
     }
 
+    /// Renders one of this entry's endpoint templates (an OIDC redirect URI, the SCIM
+    /// base URL, the SWA login URL, a bookmark, a SAML alternative) for a tenant,
+    /// checking that the result is an absolute https URL.
+    pub fn render_url(&self, template: &Template, values: &TenantValues) -> Result<String, Error> {
+        self.render("url", template, Shape::Endpoint, values)
+    }
+
     /// The SAML settings for one tenant, or `None` if the entry has no SAML section.
     pub fn render_saml(&self, values: &TenantValues) -> Result<Option<RenderedSaml>, Error> {
         let Some(saml) = &self.saml else {

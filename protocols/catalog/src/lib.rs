@@ -7,6 +7,20 @@
 //! an `Arc` to it; readers never lock.
 //!
 //! The file format is documented in `catalog-data/README.md`.
+//!
+//! **Invariant:** every template of every entry in a `Catalog` refers only to
+//! declared variables and renders, with the variables' sample values, to a value
+//! of its shape (an absolute https URL for endpoints). Rendering with real values
+//! checks each value against its variable's pattern and a fixed safe character
+//! set, so a tenant value can never change which host or path a URL points to.
+//!
+//! **Invariant:** a `Catalog` never changes after it is built. Search keeps its
+//! per-query buffers in thread-local storage, so concurrent readers share nothing
+//! mutable.
+//!
+//! **Boundary:** no file, network or clock access, and no dependency on the
+//! gateway's async runtime or HTTP stack. Deliberately absent: fetching SP
+//! metadata, logos, and any notion of an app *instance* (that is the gateway's).
 
 #![forbid(unsafe_code)]
 
@@ -118,5 +132,15 @@ impl Catalog {
     /// Every query word must match. An empty `text` lists entries in name order.
     pub fn search(&self, query: &Query) -> Result<SearchPage<'_>, Error> {
         search::search(&self.entries, &self.index, query)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The gateway shares one snapshot between request handlers.
+    #[test]
+    fn catalog_is_shareable() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<super::Catalog>();
     }
 }

@@ -730,6 +730,16 @@ url = "https://{subdomain}.full.example/"
             Some("{ \"to\": \"home\" }")
         );
         assert_eq!(e.scim().unwrap().operations.len(), 3);
+        let base = &e.scim().unwrap().base_url;
+        assert_eq!(
+            e.render_url(base, &e.sample_values()).unwrap(),
+            "https://tenant.full.example/scim/v2"
+        );
+        let hostile = [("subdomain".to_string(), "x.evil.example/".to_string())].into();
+        assert!(matches!(
+            e.render_url(base, &hostile),
+            Err(Error::InvalidValue { .. })
+        ));
         let json = serde_json::to_value(e).unwrap();
         assert_eq!(json["displayName"], "Full");
         assert_eq!(json["useCases"], serde_json::json!(["sso", "provisioning"]));
