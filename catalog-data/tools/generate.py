@@ -139,6 +139,8 @@ ROW_FIXES = {
                             ("saml_signon_url_pattern", None, None, None)],
     "citrix-netscaler": [("saml_reply_url_pattern", None, None,
                           "dropped the reply URL: the source writes it as http(s)://<YOUR_FQDN>.of.vserver/..., which is prose, not a pattern")],
+    "airwatch": [("saml_signon_url_pattern", "gid=companycode", "gid=<COMPANY_CODE>",
+                  "read the bare 'companycode' in the sign-on URL as the <COMPANY_CODE> placeholder of the reply URL")],
     "proofpoint-ondemand": [("saml_reply_url_pattern", ":portnumber/", ":<portnumber>/",
                              "read the bare 'portnumber' as a placeholder")],
     "rsa-archer-suite": [("saml_identifier_pattern", "_TENANT_STRING", "_<TENANT_STRING>",
@@ -169,11 +171,15 @@ PICK = {
     "statuspage": {"saml_identifier_pattern": 1, "saml_reply_url_pattern": 1},
     "sap-hana-cloud-platform": {"saml_identifier_pattern": 1, "saml_reply_url_pattern": 1,
                                 "saml_signon_url_pattern": 2},
+    "cylanceprotect": {"saml_identifier_pattern": 3, "saml_reply_url_pattern": 3},
+    "xmatters-ondemand": {"saml_identifier_pattern": 2, "saml_reply_url_pattern": 1},
 }
 PICK_NOTES = {
     "coupa": "the source lists the staging host (sso-stg1) first; the production host (sso-prd1) is the default",
     "statuspage": "the source lists the staging host first; statuspage.io is the default",
     "sap-hana-cloud-platform": "the trial landscape (hanatrial) is listed first; hana.ondemand.com is the default",
+    "cylanceprotect": "the source lists regional hosts first; the global login.cylance.com is the default",
+    "xmatters-ondemand": "the source lists the Australian host first; xmatters.com is the default",
 }
 
 # ---------------------------------------------------------------------------
@@ -393,7 +399,7 @@ STRICTNESS = ["dns_label", "port", "uuid", "domain", "hostname", "identifier"]
 
 
 def position_of(text: str, start: int, end: int) -> str:
-    """Where a placeholder at text[start:end] sits: host-label, host-last, host, port, other."""
+    """Where a placeholder sits: host-first, host-label, host-last, host, port or other."""
     # Only web URLs have a host to validate; pleoio://<CUSTOMER_ID> is a name.
     m = re.match(r"^https?://", text, re.IGNORECASE)
     if m:
@@ -416,7 +422,7 @@ def position_of(text: str, start: int, end: int) -> str:
     after = text[end:auth_end].split(":")[0]
     if after == "" and before.endswith("."):
         return "host-last"
-    return "host-label"
+    return "host-first" if start == auth_start else "host-label"
 
 
 def rule_for(key: str, pos: str) -> str:
@@ -424,11 +430,11 @@ def rule_for(key: str, pos: str) -> str:
         return NAME_OVERRIDES[key][1]
     if pos == "host":
         return "hostname"
-    if pos == "port" or key.endswith("port") and pos != "host-label":
+    if pos == "port" or key.endswith("port") and pos not in ("host-first", "host-label"):
         return "port"
     if pos == "host-last":
         return "domain"
-    if pos == "host-label":
+    if pos in ("host-first", "host-label"):
         return "dns_label"
     if "uuid" in key or "guid" in key:
         return "uuid"
@@ -467,12 +473,20 @@ class Templater:
             canonical = self.names[key]
         elif key in NAME_OVERRIDES:
             canonical = NAME_OVERRIDES[key][0]
-        elif pos == "host-label" and key in SUBDOMAIN_SYNONYMS:
+        elif pos == "host-first" and key in SUBDOMAIN_SYNONYMS:
+            # Two spellings in this position (Litmos writes <CustomerName> and
+            # <CompanyName>) are the same tenant subdomain and share the variable.
             canonical = "subdomain"
         elif pos == "host" and any(w in key for w in HOST_WORDS):
             canonical = "host"
         else:
             canonical = snake(raw)
+            taken = {self.names[k] for k in self.names}
+            if canonical in taken:
+                # A different placeholder already owns the name (Tanium has both
+                # <InstanceName>.… as its subdomain and an inner <SUBDOMAIN> label).
+                canonical = canonical + "_2"
+                self.notes.append(f"named {raw!r} {canonical!r} to keep it apart from another placeholder")
         self.names[key] = canonical
         rule = rule_for(key, pos)
         existing = self.vars.get(canonical)
