@@ -12,15 +12,26 @@ const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 /// signature inserted as child number `position` (after the Issuer, per the
 /// SAML schema). The digest is over `element`'s canonical form without the
 /// signature, which is exactly what the enveloped-signature transform yields.
+///
+/// `inclusive` is the exc-c14n InclusiveNamespaces PrefixList: prefixes used
+/// only inside attribute values (`xs` in `xsi:type="xs:string"`), which
+/// exclusive C14N would otherwise drop. The document must then be written with
+/// [`Element::canonical_with`] and the same list.
 pub(crate) fn sign_enveloped(
     element: &mut Element,
     id_attribute: &str,
     position: usize,
     signer: &dyn XmlSigner,
     algorithm: SignatureAlgorithm,
+    inclusive: &[&str],
 ) -> Result<(), SamlError> {
     let id = element.get(id_attribute).ok_or(SamlError::Missing("ID to sign"))?.to_owned();
-    let digest = DigestAlgorithm::Sha256.digest(element.canonical().as_bytes())?;
+    let digest = DigestAlgorithm::Sha256.digest(element.canonical_with(inclusive).as_bytes())?;
+    let mut c14n_transform = Element::new("ds", "Transform", NS_DS).attr("Algorithm", EXC_C14N);
+    if !inclusive.is_empty() {
+        c14n_transform = c14n_transform
+            .child(Element::new("ec", "InclusiveNamespaces", EXC_C14N).attr("PrefixList", inclusive.join(" ")));
+    }
     let signed_info = Element::new("ds", "SignedInfo", NS_DS)
         .child(Element::new("ds", "CanonicalizationMethod", NS_DS).attr("Algorithm", EXC_C14N))
         .child(Element::new("ds", "SignatureMethod", NS_DS).attr("Algorithm", algorithm.uri()))
@@ -30,7 +41,7 @@ pub(crate) fn sign_enveloped(
                 .child(
                     Element::new("ds", "Transforms", NS_DS)
                         .child(Element::new("ds", "Transform", NS_DS).attr("Algorithm", ENVELOPED))
-                        .child(Element::new("ds", "Transform", NS_DS).attr("Algorithm", EXC_C14N)),
+                        .child(c14n_transform),
                 )
                 .child(Element::new("ds", "DigestMethod", NS_DS).attr("Algorithm", DigestAlgorithm::Sha256.uri()))
                 .child(Element::new("ds", "DigestValue", NS_DS).text(encode_base64(&digest))),

@@ -82,6 +82,9 @@ pub enum SamlError {
     /// The message is larger than the configured bound, before or after inflating.
     #[error("message larger than {limit} bytes")]
     TooLarge { limit: usize },
+    /// The document has more elements than the configured bound.
+    #[error("more than {limit} elements")]
+    TooManyElements { limit: usize },
     /// Elements are nested deeper than the configured bound.
     #[error("XML nested deeper than {limit} elements")]
     TooDeep { limit: usize },

@@ -166,7 +166,7 @@ impl OutboundMessage {
     pub fn to_post(&self, signer: Option<(&dyn XmlSigner, SignatureAlgorithm)>) -> Result<String, SamlError> {
         let mut element = self.element.clone();
         if let Some((signer, algorithm)) = signer {
-            sign_enveloped(&mut element, "ID", 1, signer, algorithm)?;
+            sign_enveloped(&mut element, "ID", 1, signer, algorithm, &[])?;
         }
         Ok(encode_base64(element.canonical().as_bytes()))
     }

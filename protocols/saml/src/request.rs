@@ -410,7 +410,7 @@ pub(crate) mod tests {
             .iter()
             .position(|n| matches!(n, crate::xml::Node::Element(e) if e.local_name() == "Issuer"))
             .unwrap();
-        sign_enveloped(&mut root, "ID", issuer_at + 1, key, algorithm).unwrap();
+        sign_enveloped(&mut root, "ID", issuer_at + 1, key, algorithm, &[]).unwrap();
         root.canonical()
     }
 

@@ -11,7 +11,7 @@ use vestibule_core::Clock;
 use crate::crypto::encode_base64;
 use crate::dsig::sign_enveloped;
 use crate::encrypt::{encrypt_assertion, AssertionEncryption};
-use crate::xml::{Element, NS_SAML, NS_SAMLP};
+use crate::xml::{Element, NS_SAML, NS_SAMLP, NS_XS, NS_XSI};
 use crate::{SamlError, SignatureAlgorithm, StatusCode, XmlSigner};
 
 /// A NameID format (SAML core §8.3).
@@ -116,6 +116,9 @@ pub struct ResponseSpec {
     pub name_id: NameId,
     pub authn: AuthnInfo,
     pub attributes: Vec<SamlAttribute>,
+    /// Write `xsi:type="xs:string"` on each AttributeValue, as Okta does. The
+    /// signatures then carry an InclusiveNamespaces PrefixList of `xs`.
+    pub typed_attribute_values: bool,
     pub lifetime: AssertionLifetime,
     pub signing: SignaturePolicy,
     /// Encrypt the assertion to the SP's certificate.
@@ -183,6 +186,15 @@ pub(crate) fn status(code: StatusCode) -> Element {
 
 /// The unsigned Assertion (SAML core §2.3.3).
 fn assertion(spec: &ResponseSpec, id: &str, now: OffsetDateTime) -> Element {
+    let attribute_value = |value: &str| {
+        let element = Element::new("saml", "AttributeValue", NS_SAML);
+        let element = if spec.typed_attribute_values {
+            element.declare("xs", NS_XS).declare("xsi", NS_XSI).attr("xsi:type", "xs:string")
+        } else {
+            element
+        };
+        element.text(value)
+    };
     let not_on_or_after = format_instant(now + spec.lifetime.validity);
     let subject = Element::new("saml", "Subject", NS_SAML)
         .child(
@@ -226,7 +238,7 @@ fn assertion(spec: &ResponseSpec, id: &str, now: OffsetDateTime) -> Element {
             let mut element =
                 Element::new("saml", "Attribute", NS_SAML).attr("Name", &attribute.name).attr_opt("NameFormat", attribute.name_format.clone());
             for value in &attribute.values {
-                element = element.child(Element::new("saml", "AttributeValue", NS_SAML).text(value));
+                element = element.child(attribute_value(value));
             }
             statement = statement.child(element);
         }
@@ -244,15 +256,16 @@ pub fn build_response<R: RngCore + CryptoRng + ?Sized>(
     signer: &dyn XmlSigner,
 ) -> Result<SignedResponse, SamlError> {
     let now = clock.now();
+    let inclusive: &[&str] = if spec.typed_attribute_values { &["xs"] } else { &[] };
     let assertion_id = new_id(rng);
     let response_id = new_id(rng);
 
     let mut assertion = assertion(spec, &assertion_id, now);
     if spec.signing.sign_assertion {
-        sign_enveloped(&mut assertion, "ID", 1, signer, spec.signing.algorithm)?;
+        sign_enveloped(&mut assertion, "ID", 1, signer, spec.signing.algorithm, inclusive)?;
     }
     let assertion = match &spec.encryption {
-        Some(encryption) => encrypt_assertion(&assertion.canonical(), encryption, rng)?,
+        Some(encryption) => encrypt_assertion(&assertion.canonical_with(inclusive), encryption, rng)?,
         None => assertion,
     };
 
@@ -266,12 +279,12 @@ pub fn build_response<R: RngCore + CryptoRng + ?Sized>(
         .child(status(StatusCode::Success))
         .child(assertion);
     if spec.signing.sign_response {
-        sign_enveloped(&mut response, "ID", 1, signer, spec.signing.algorithm)?;
+        sign_enveloped(&mut response, "ID", 1, signer, spec.signing.algorithm, inclusive)?;
     }
     // The Response element itself only ever uses the samlp prefix, so the
     // assertion's canonical form inside it equals its canonical form alone:
     // the assertion signature stays valid once embedded.
-    Ok(SignedResponse { response_id, assertion_id, xml: response.canonical() })
+    Ok(SignedResponse { response_id, assertion_id, xml: response.canonical_with(inclusive) })
 }
 
 /// A Response carrying only an error status, for a failed SP-initiated
@@ -295,7 +308,7 @@ pub fn build_error_response<R: RngCore + CryptoRng + ?Sized>(
         .child(issuer(issuer_entity_id))
         .child(status(code));
     if let Some((signer, algorithm)) = signing {
-        sign_enveloped(&mut response, "ID", 1, signer, algorithm)?;
+        sign_enveloped(&mut response, "ID", 1, signer, algorithm, &[])?;
     }
     Ok(SignedResponse { response_id, assertion_id: String::new(), xml: response.canonical() })
 }

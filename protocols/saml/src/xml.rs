@@ -19,6 +19,8 @@ pub(crate) const NS_SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 pub(crate) const NS_SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 pub(crate) const NS_DS: &str = "http://www.w3.org/2000/09/xmldsig#";
 pub(crate) const NS_XENC: &str = "http://www.w3.org/2001/04/xmlenc#";
+pub(crate) const NS_XS: &str = "http://www.w3.org/2001/XMLSchema";
+pub(crate) const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 pub(crate) const NS_MD: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 
 /// A node of the tree: comments and processing instructions are never kept.
@@ -82,6 +84,11 @@ impl Element {
         }
     }
 
+
+    pub fn declare(mut self, prefix: &str, ns: &str) -> Self {
+        self.namespaces.push((prefix.to_owned(), ns.to_owned()));
+        self
+    }
 
     pub fn child(mut self, child: Element) -> Self {
         self.children.push(Node::Element(child));
@@ -151,8 +158,14 @@ impl Element {
     /// The exclusive canonical form (xml-exc-c14n, without comments) of this
     /// element as a document subset apex.
     pub fn canonical(&self) -> String {
+        self.canonical_with(&[])
+    }
+
+    /// The exclusive canonical form with an InclusiveNamespaces PrefixList.
+    pub fn canonical_with(&self, inclusive: &[&str]) -> String {
         let mut out = String::with_capacity(4096);
-        Canonicalizer::default().write(self, &mut out);
+        let inclusive = inclusive.iter().map(|p| (*p).to_owned()).collect();
+        Canonicalizer { inclusive, ..Default::default() }.write(self, &mut out);
         out
     }
 }
@@ -423,7 +436,7 @@ pub(crate) fn parse(xml: &[u8], limits: &ParseLimits) -> Result<Element, SamlErr
             Event::Start(start) => {
                 count += 1;
                 if count > limits.max_elements {
-                    return Err(SamlError::TooLarge { limit: limits.max_bytes });
+                    return Err(SamlError::TooManyElements { limit: limits.max_elements });
                 }
                 if stack.len() >= limits.max_depth {
                     return Err(SamlError::TooDeep { limit: limits.max_depth });
@@ -436,7 +449,7 @@ pub(crate) fn parse(xml: &[u8], limits: &ParseLimits) -> Result<Element, SamlErr
             Event::Empty(start) => {
                 count += 1;
                 if count > limits.max_elements {
-                    return Err(SamlError::TooLarge { limit: limits.max_bytes });
+                    return Err(SamlError::TooManyElements { limit: limits.max_elements });
                 }
                 if stack.len() >= limits.max_depth {
                     return Err(SamlError::TooDeep { limit: limits.max_depth });
@@ -532,7 +545,8 @@ mod tests {
     fn hostile_documents_are_rejected() {
         let limits = ParseLimits { max_bytes: 4096, max_depth: 8, max_elements: 100 };
         let deep = "<a>".repeat(9) + &"</a>".repeat(9);
-        let cases: [(&str, fn(&SamlError) -> bool); 8] = [
+        type Expect = fn(&SamlError) -> bool;
+        let cases: [(&str, Expect); 8] = [
             (r#"<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>"#, |e| matches!(e, SamlError::Doctype)),
             ("<a>&x;</a>", |e| matches!(e, SamlError::Malformed(_))),
             ("<?php x?><a/>", |e| matches!(e, SamlError::Malformed(_))),

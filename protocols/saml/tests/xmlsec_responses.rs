@@ -92,3 +92,20 @@ fn encrypted_assertions_decrypt_with_xmlsec1() {
         );
     }
 }
+
+#[test]
+fn typed_attribute_values_verify_with_xmlsec1() {
+    let mut spec = spec();
+    spec.typed_attribute_values = true;
+    spec.signing = SignaturePolicy { sign_assertion: true, sign_response: true, ..Default::default() };
+    let response = build_response(&spec, &clock(), &mut rng(), &idp_key()).unwrap();
+    assert!(response.xml.contains(
+        r#"<saml:AttributeValue xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">Engineering</saml:AttributeValue>"#
+    ), "{}", response.xml);
+    assert!(response.xml.contains(r#"<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="xs">"#));
+    if !have_xmlsec1() {
+        return;
+    }
+    verify_with_xmlsec1(response.xml.as_bytes(), "response-typed.xml", ASSERTION_SIGNATURE);
+    verify_with_xmlsec1(response.xml.as_bytes(), "response-typed.xml", RESPONSE_SIGNATURE);
+}

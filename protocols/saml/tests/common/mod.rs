@@ -63,6 +63,7 @@ pub fn spec() -> ResponseSpec {
         lifetime: AssertionLifetime::default(),
         signing: SignaturePolicy::default(),
         encryption: None,
+        typed_attribute_values: false,
     }
 }
 
