@@ -373,6 +373,13 @@ pub(crate) fn search<'c>(
             touched,
             candidates,
         } = scratch;
+        // Normally a query leaves the buffers zeroed; this covers one that panicked.
+        for &e in touched.iter().chain(touched_word.iter()) {
+            let e = e as usize;
+            if e < score.len() {
+                (score[e], words_matched[e], best[e]) = (0, 0, 0);
+            }
+        }
         touched.clear();
 
         for (w, word) in words.iter().enumerate() {
