@@ -19,6 +19,7 @@ mod logout;
 mod metadata;
 mod request;
 mod response;
+mod saml11;
 mod xml;
 
 pub use binding::{redirect_url, Binding, InboundMessage, MessageKind};
@@ -40,3 +41,4 @@ pub use request::{
     check_authn_request, AcceptedAuthnRequest, AssertionConsumerService, AuthnRequest, ReplayCache, RequestPolicy,
     RequestedAuthnContext, ServiceProvider,
 };
+pub use saml11::{build_saml11_assertion, Saml11AssertionSpec, Saml11Attribute, SignedSaml11Assertion};

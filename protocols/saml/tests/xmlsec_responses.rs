@@ -109,3 +109,37 @@ fn typed_attribute_values_verify_with_xmlsec1() {
     verify_with_xmlsec1(response.xml.as_bytes(), "response-typed.xml", ASSERTION_SIGNATURE);
     verify_with_xmlsec1(response.xml.as_bytes(), "response-typed.xml", RESPONSE_SIGNATURE);
 }
+
+#[test]
+fn saml11_assertion_verifies_with_xmlsec1() {
+    use saml::{build_saml11_assertion, Saml11AssertionSpec, Saml11Attribute};
+    let spec = Saml11AssertionSpec {
+        issuer: "http://www.okta.com/exk1vestibule".into(),
+        audience: "urn:federation:MicrosoftOnline".into(),
+        name_id: spec().name_id,
+        authn_instant: NOW,
+        authentication_method: "urn:oasis:names:tc:SAML:1.0:am:password".into(),
+        attributes: vec![Saml11Attribute::from_claim_type(
+            "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+            vec!["ada@example.com".into()],
+        )],
+        lifetime: Default::default(),
+    };
+    let assertion = build_saml11_assertion(&spec, &clock(), &mut rng(), &idp_key(), SignatureAlgorithm::RsaSha256).unwrap();
+    assert!(assertion.xml.contains(r#"AttributeName="upn" AttributeNamespace="http://schemas.xmlsoap.org/ws/2005/05/identity/claims""#));
+    assert!(assertion.xml.ends_with("</ds:Signature></saml:Assertion>"));
+    if !have_xmlsec1() {
+        return;
+    }
+    let path = scratch("saml11-assertion.xml", assertion.xml.as_bytes());
+    let cert = fixture("idp-cert.pem");
+    let (ok, _, stderr) = xmlsec1(&[
+        "--verify",
+        "--pubkey-cert-pem",
+        cert.to_str().unwrap(),
+        "--id-attr:AssertionID",
+        "urn:oasis:names:tc:SAML:1.0:assertion:Assertion",
+        path.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}\n{}", assertion.xml);
+}
