@@ -13,20 +13,29 @@ use crate::Provider;
 /// Handles an introspection request. The client must authenticate (RFC 7662
 /// §2.1); any token that is not one of ours, valid, unexpired and unrevoked
 /// is `{"active": false}` (§2.2), with no reason given. Access tokens may be
-/// introspected by any client of this server (resource servers do that);
-/// refresh tokens only by the client they were issued to.
+/// introspected by any confidential client of this server (resource servers
+/// do that); refresh tokens, and a public client's tokens, only by the
+/// client they were issued to.
 pub fn introspect(p: &Provider<'_>, request: &FormRequest) -> Result<Value, OAuthError> {
     let client = authenticate_client(p, request, &p.server.endpoint("introspect"))?;
     let token = request.get("token").ok_or_else(|| OAuthError::invalid_request("The token parameter is missing."))?;
     // RFC 7662 §2.1: the hint only orders the lookups.
     let refresh_first = request.get("token_type_hint") == Some("refresh_token");
-    let lookups: [fn(&Provider<'_>, &Client, &str) -> Option<Value>; 2] =
+    let lookups: [Lookup; 2] =
         if refresh_first { [refresh_token, access_token] } else { [access_token, refresh_token] };
     Ok(lookups.iter().find_map(|lookup| lookup(p, &client, token)).unwrap_or_else(|| json!({ "active": false })))
 }
 
-fn access_token(p: &Provider<'_>, _: &Client, token: &str) -> Option<Value> {
+/// Looks a token up as one kind of token; `None` if it is not an active one.
+type Lookup = fn(&Provider<'_>, &Client, &str) -> Option<Value>;
+
+fn access_token(p: &Provider<'_>, client: &Client, token: &str) -> Option<Value> {
     let at = validate_access_token(p, token).ok()?;
+    // A public client proves nothing about itself, so it learns only about
+    // its own tokens (RFC 7662 §4: scanning for valid tokens).
+    if client.is_public() && at.client_id != client.client_id {
+        return None;
+    }
     let mut body = json!({
         "active": true,
         "token_type": "Bearer",
@@ -78,6 +87,10 @@ mod tests {
         if let Some(h) = hint {
             params.push(("token_type_hint", h));
         }
+        if auth == "public" {
+            params.push(("client_id", NATIVE));
+            return introspect(&bed.provider(), &FormRequest::new(params, None));
+        }
         introspect(&bed.provider(), &FormRequest::new(params, Some(auth)))
     }
 
@@ -94,6 +107,7 @@ mod tests {
             ("refresh token, other client", &service, |_, r| r.refresh_token.clone().unwrap(), 0, false),
             ("ID token is not an access token", &web, |_, r| r.id_token.clone().unwrap(), 0, false),
             ("garbage", &web, |_, _| "garbage".into(), 0, false),
+            ("access token, public client", "public", |_, r| r.access_token.clone(), 0, false),
             ("revoked grant", &web, |bed, r| {
                 revoke_all(bed);
                 r.access_token.clone()

@@ -9,6 +9,8 @@
 //! [`Provider`].
 
 #![forbid(unsafe_code)]
+// Tests are tables of cases; their tuple types are long by design.
+#![cfg_attr(test, allow(clippy::type_complexity))]
 
 pub mod authorize;
 pub mod claims;

@@ -21,17 +21,6 @@ impl Scopes {
         Some(Self(out))
     }
 
-    pub fn from_iter<I: IntoIterator<Item = S>, S: Into<String>>(iter: I) -> Self {
-        let mut out = Self::default();
-        for s in iter {
-            let s = s.into();
-            if !out.contains(&s) {
-                out.0.push(s);
-            }
-        }
-        out
-    }
-
     pub fn contains(&self, scope: &str) -> bool {
         self.0.iter().any(|s| s == scope)
     }
@@ -52,6 +41,19 @@ impl Scopes {
     pub fn without(mut self, scope: &str) -> Self {
         self.0.retain(|s| s != scope);
         self
+    }
+}
+
+impl<S: Into<String>> FromIterator<S> for Scopes {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let mut out = Self::default();
+        for s in iter {
+            let s = s.into();
+            if !out.contains(&s) {
+                out.0.push(s);
+            }
+        }
+        out
     }
 }
 
