@@ -125,7 +125,7 @@ pub fn check_logout_request(
     check_issuer(request.issuer.as_deref(), sp)?;
     let signature = check_signature(message, sp)?;
     check_issue_instant(request.issue_instant, policy, now)?;
-    if request.not_on_or_after.is_some_and(|limit| now >= limit + policy.clock_skew) {
+    if request.not_on_or_after.is_some_and(|limit| limit.checked_add(policy.clock_skew).is_none_or(|limit| now >= limit)) {
         return Err(SamlError::IssueInstantOutOfRange);
     }
     check_destination(request.destination.as_deref(), signature.is_some(), policy)?;

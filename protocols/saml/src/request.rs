@@ -211,10 +211,13 @@ pub(crate) fn check_issue_instant(
     policy: &RequestPolicy,
     now: OffsetDateTime,
 ) -> Result<(), SamlError> {
-    if issue_instant > now + policy.clock_skew || issue_instant + policy.max_request_age + policy.clock_skew < now {
-        Err(SamlError::IssueInstantOutOfRange)
-    } else {
-        Ok(())
+    // Checked arithmetic: an attacker's IssueInstant of 9999-12-31 must be a
+    // refusal, not an overflow panic.
+    let earliest = now.checked_sub(policy.max_request_age + policy.clock_skew);
+    let latest = now.checked_add(policy.clock_skew);
+    match (earliest, latest) {
+        (Some(earliest), Some(latest)) if (earliest..=latest).contains(&issue_instant) => Ok(()),
+        _ => Err(SamlError::IssueInstantOutOfRange),
     }
 }
 
@@ -283,7 +286,9 @@ pub(crate) fn check_replay(
     policy: &RequestPolicy,
     replay: &dyn ReplayCache,
 ) -> Result<(), SamlError> {
-    let expires_at = issue_instant + policy.max_request_age + policy.clock_skew * 2;
+    // The instant was checked to be near now, so this cannot overflow; fall
+    // back to the instant itself rather than panic if it ever could.
+    let expires_at = issue_instant.checked_add(policy.max_request_age + policy.clock_skew * 2).unwrap_or(issue_instant);
     if replay.first_use(issuer, id, expires_at) {
         Ok(())
     } else {
@@ -455,6 +460,10 @@ pub(crate) mod tests {
             ("future", "11:59:30Z", "12:03:30Z", |r| matches!(r, Err(SamlError::IssueInstantOutOfRange))),
             ("stale", "11:59:30Z", "11:45:00Z", |r| matches!(r, Err(SamlError::IssueInstantOutOfRange))),
             ("within skew", "11:59:30Z", "12:02:30Z", |r| r.is_ok()),
+            ("end of time", "2026-03-01T11:59:30Z", "9999-12-31T23:59:59Z", |r| matches!(r, Err(SamlError::IssueInstantOutOfRange))),
+            ("start of time", "2026-03-01T11:59:30Z", "0000-01-01T00:00:00Z", |r| matches!(r, Err(SamlError::IssueInstantOutOfRange))),
+            ("offset", "2026-03-01T11:59:30Z", "2026-03-01T13:59:30+02:00", |r| r.is_ok()),
+            ("bad instant", "2026-03-01T11:59:30Z", "yesterday", |r| matches!(r, Err(SamlError::Invalid { .. }))),
             ("destination", SSO, "https://idp.example.com/other", |r| matches!(r, Err(SamlError::DestinationMismatch(_)))),
             ("unregistered acs", "example.com/acs\"", "example.com/evil\"", |r| matches!(r, Err(SamlError::UnknownAcs(_)))),
             ("acs by index", acs, r#"AssertionConsumerServiceIndex="1""#, |r| r.as_ref().is_ok_and(|a| a.acs_url == "https://sp.example.com/acs2")),
