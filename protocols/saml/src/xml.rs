@@ -284,30 +284,45 @@ impl<'a> Canonicalizer<'a> {
 
 /// Text escaping per C14N 1.0 §2.3.
 fn escape_text(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
+    escape(text, out, |c| match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '\r' => Some("&#xD;"),
+        _ => None,
+    });
 }
 
 /// Attribute value escaping per C14N 1.0 §2.3.
 fn escape_attribute(value: &str, out: &mut String) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#x9;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
+    escape(value, out, |c| match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '"' => Some("&quot;"),
+        '\t' => Some("&#x9;"),
+        '\n' => Some("&#xA;"),
+        '\r' => Some("&#xD;"),
+        _ => None,
+    });
+}
+
+/// Copies `input` to `out`, replacing what `replacement` names, in runs so
+/// that ordinary text is copied a slice at a time. Characters XML 1.0 does
+/// not allow at all (most C0 controls, U+FFFE, U+FFFF), which could only
+/// come from a profile attribute, become U+FFFD so a response stays well
+/// formed.
+fn escape(input: &str, out: &mut String, replacement: impl Fn(char) -> Option<&'static str>) {
+    let mut copied = 0;
+    for (at, c) in input.char_indices() {
+        let forbidden = matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}');
+        let with = if forbidden { Some("\u{FFFD}") } else { replacement(c) };
+        if let Some(with) = with {
+            out.push_str(&input[copied..at]);
+            out.push_str(with);
+            copied = at + c.len_utf8();
         }
     }
+    out.push_str(&input[copied..]);
 }
 
 /// Bounds on what the parser accepts from a peer.
@@ -562,6 +577,12 @@ mod tests {
         }
         let big = format!("<a>{}</a>", "x".repeat(5000));
         assert!(matches!(parse(big.as_bytes(), &limits), Err(SamlError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_replaced() {
+        let e = Element::new("", "a", "").attr("v", "x\u{1}y").text("1\u{0}2\u{FFFF}3\t");
+        assert_eq!(e.canonical(), "<a v=\"x\u{FFFD}y\">1\u{FFFD}2\u{FFFD}3\t</a>");
     }
 
     #[test]
