@@ -706,4 +706,18 @@ mod tests {
         };
         assert_eq!(v.scopes.to_string(), "openid");
     }
+
+    #[test]
+    fn validated_request_carries_hints_and_mode_into_the_response() {
+        let bed = TestBed::with_clients();
+        let edits = [Set("login_hint", "alice@example.com"), Set("response_mode", "form_post"), Set("nonce", "n1")];
+        let AuthorizeDecision::Login(v) = run(&bed, WEB, &edits, false, Interactions::default()) else { panic!() };
+        assert_eq!(v.login_hint.as_deref(), Some("alice@example.com"));
+        let r = complete(&bed.provider(), &v, &alice_session());
+        assert_eq!(r.response_mode, ResponseMode::FormPost);
+        let codes = bed.codes.0.lock().unwrap();
+        let (code, _) = codes.get(&token_hash(r.param("code").unwrap())).unwrap();
+        assert_eq!(code.nonce.as_deref(), Some("n1"));
+        assert_eq!(code.redirect_uri, WEB_REDIRECT);
+    }
 }

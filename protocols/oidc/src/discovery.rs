@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::client::{GrantType, TokenEndpointAuthMethod};
-use crate::keys::KeyRing;
+use crate::keys::{KeyRing, SigningAlg};
 use crate::server::AuthorizationServer;
 
 /// The claims the server can release.
@@ -31,12 +31,11 @@ pub fn openid_configuration(server: &AuthorizationServer, keys: &KeyRing) -> Val
 }
 
 /// The document served at `/.well-known/oauth-authorization-server` (RFC 8414).
-pub fn oauth_authorization_server(server: &AuthorizationServer, keys: &KeyRing) -> Value {
+pub fn oauth_authorization_server(server: &AuthorizationServer, _keys: &KeyRing) -> Value {
     let auth_methods: Vec<&str> = TokenEndpointAuthMethod::ALL.iter().map(|m| m.as_str()).collect();
     let confidential_methods: Vec<&str> =
         auth_methods.iter().copied().filter(|m| *m != "none").collect();
     let grants: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
-    let algs: Vec<&str> = keys.algorithms().map(|a| a.as_str()).collect();
     json!({
         "issuer": server.issuer,
         "authorization_endpoint": server.endpoint("authorize"),
@@ -50,7 +49,8 @@ pub fn oauth_authorization_server(server: &AuthorizationServer, keys: &KeyRing) 
         "grant_types_supported": grants,
         "scopes_supported": server.scopes_supported(),
         "token_endpoint_auth_methods_supported": auth_methods,
-        "token_endpoint_auth_signing_alg_values_supported": algs,
+        // Client assertions may use any algorithm we verify, whatever we sign with.
+        "token_endpoint_auth_signing_alg_values_supported": SigningAlg::ALL.map(SigningAlg::as_str),
         "introspection_endpoint_auth_methods_supported": confidential_methods,
         "revocation_endpoint_auth_methods_supported": confidential_methods,
         "code_challenge_methods_supported": ["S256"],
@@ -62,7 +62,6 @@ pub fn oauth_authorization_server(server: &AuthorizationServer, keys: &KeyRing) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::SigningAlg;
 
     #[test]
     fn documents_name_oktas_endpoints_and_our_choices() {
@@ -92,5 +91,30 @@ mod tests {
         let doc = oauth_authorization_server(&custom, &keys);
         assert_eq!(doc["token_endpoint"], "https://sso.example.com/oauth2/default/v1/token");
         assert!(doc.get("userinfo_endpoint").is_none());
+    }
+
+    /// Golden files: what relying parties read must not change by accident.
+    /// `UPDATE_GOLDEN=1 cargo test -p oidc` rewrites them; review the diff.
+    #[test]
+    fn discovery_documents_match_golden_files() {
+        let keys = crate::testing::keys();
+        let org = AuthorizationServer::org("https://sso.example.com");
+        let default = AuthorizationServer::custom("https://sso.example.com", "default", vec!["api://default".into()]);
+        let cases = [
+            ("org-openid-configuration.json", openid_configuration(&org, keys)),
+            ("default-openid-configuration.json", openid_configuration(&default, keys)),
+            ("default-oauth-authorization-server.json", oauth_authorization_server(&default, keys)),
+        ];
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+        for (file, doc) in cases {
+            let actual = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+            let path = dir.join(file);
+            if std::env::var_os("UPDATE_GOLDEN").is_some() {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &actual).unwrap();
+            }
+            let expected = std::fs::read_to_string(&path).unwrap_or_default();
+            assert_eq!(actual, expected, "{file} differs; rerun with UPDATE_GOLDEN=1 and review");
+        }
     }
 }

@@ -204,3 +204,34 @@ impl From<Error> for OAuthError {
         OAuthError::server_error()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_format() {
+        let cases = [
+            (OAuthError::invalid_request("x"), 400, None),
+            (OAuthError::invalid_client("x"), 401, Some("Basic realm=\"vestibule\"")),
+            (OAuthError::invalid_grant("x"), 400, None),
+            (OAuthError::new(ErrorCode::UnsupportedGrantType, "x"), 400, None),
+            (OAuthError::invalid_token("bad \"quote\""), 401, Some("Bearer error=\"invalid_token\", error_description=\"bad quote\"")),
+            (OAuthError::new(ErrorCode::InsufficientScope, "x"), 403, Some("Bearer error=\"insufficient_scope\", error_description=\"x\"")),
+            (OAuthError::server_error(), 500, None),
+        ];
+        for (e, status, header) in cases {
+            assert_eq!(e.status(), status, "{e}");
+            assert_eq!(e.www_authenticate().as_deref(), header, "{e}");
+            assert_eq!(e.body()["error"], e.code.as_str());
+            assert!(e.body()["error_description"].is_string());
+        }
+    }
+
+    #[test]
+    fn internal_errors_reach_the_client_as_server_error_only() {
+        let e: OAuthError = Error::KeyRing("secret detail").into();
+        assert_eq!(e.code, ErrorCode::ServerError);
+        assert!(!e.description.contains("secret detail"));
+    }
+}

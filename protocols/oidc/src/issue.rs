@@ -7,7 +7,6 @@ use time::OffsetDateTime;
 use crate::claims::UserClaims;
 use crate::client::Client;
 use crate::error::{Error, OAuthError};
-use crate::keys::SigningAlg;
 use crate::scope::Scopes;
 use crate::Provider;
 
@@ -39,14 +38,18 @@ pub(crate) struct AccessTokenGrant<'a> {
     pub auth_time: Option<OffsetDateTime>,
 }
 
-/// Signs an access token: RS256 with the current key, header `typ:
+/// Signs an access token with the current key of the server's access-token
+/// algorithm (RS256 unless configured otherwise), header `typ:
 /// at+jwt`, claims of RFC 9068 §2.2 plus Okta's `cid`, `uid` and `scp`,
 /// and `gid`, the grant id, so that revoking a grant revokes its access
 /// tokens without a lookup per token issued.
 pub(crate) fn issue_access_token(p: &Provider<'_>, grant: &AccessTokenGrant<'_>) -> Result<(String, AccessToken), Error> {
     let now = p.clock.now();
     let expires_at = now + p.server.lifetimes.access_token;
-    let key = p.keys.signing_key(SigningAlg::Rs256).ok_or(Error::KeyRing("RS256 is required"))?;
+    let key = p
+        .keys
+        .signing_key(p.server.access_token_alg)
+        .ok_or(Error::KeyRing("no key for the server's access_token_alg"))?;
     let jti = format!("AT.{}", p.random.token());
     let sub = grant.user_id.unwrap_or(grant.client_id);
     let aud = match p.server.audiences.as_slice() {

@@ -99,6 +99,9 @@ pub struct AuthorizationServer {
     /// The `groups` claim's filter, if the claim is issued at all.
     pub groups_filter: Option<GroupFilter>,
     pub lifetimes: Lifetimes,
+    /// The algorithm access tokens are signed with. RS256 by default, which
+    /// every resource server supports; ES256 or EdDSA sign many times faster.
+    pub access_token_alg: SigningAlg,
 }
 
 impl AuthorizationServer {
@@ -112,6 +115,7 @@ impl AuthorizationServer {
             custom_scopes: Vec::new(),
             groups_filter: Some(GroupFilter::Any),
             lifetimes: Lifetimes::default(),
+            access_token_alg: SigningAlg::Rs256,
         }
     }
 
@@ -126,6 +130,7 @@ impl AuthorizationServer {
             custom_scopes: Vec::new(),
             groups_filter: Some(GroupFilter::Any),
             lifetimes: Lifetimes::default(),
+            access_token_alg: SigningAlg::Rs256,
         }
     }
 
@@ -161,9 +166,11 @@ impl AuthorizationServer {
             .collect()
     }
 
-    /// The algorithms ID tokens may be signed with.
-    pub fn id_token_algs(&self) -> [SigningAlg; 3] {
-        SigningAlg::ALL
+    /// Where a discovery document is served (`openid-configuration` or
+    /// `oauth-authorization-server`): under the issuer, for both kinds
+    /// (OIDC Discovery §4, RFC 8414 §3 as Okta applies it).
+    pub fn well_known_url(&self, document: &str) -> String {
+        format!("{}/.well-known/{document}", self.issuer)
     }
 }
 

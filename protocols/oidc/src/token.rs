@@ -789,4 +789,34 @@ mod tests {
             serde_json::json!({"access_token": "at", "token_type": "Bearer", "expires_in": 3600, "scope": "openid", "id_token": "id"})
         );
     }
+
+    #[test]
+    fn the_grant_ends_at_its_absolute_lifetime_despite_rotation() {
+        let mut bed = TestBed::with_clients();
+        bed.server.lifetimes.refresh_token_absolute = time::Duration::days(10);
+        let mut rt = bed.redeem_web_code(&bed.web_code("openid offline_access")).unwrap().refresh_token.unwrap();
+        for _ in 0..3 {
+            bed.clock.advance(time::Duration::days(3));
+            rt = bed.refresh_web(&rt).unwrap().refresh_token.unwrap();
+        }
+        bed.clock.advance(time::Duration::days(1) + time::Duration::seconds(1));
+        assert_eq!(bed.refresh_web(&rt).unwrap_err().code, ErrorCode::InvalidGrant);
+    }
+
+    #[test]
+    fn access_tokens_follow_the_servers_algorithm() {
+        let mut bed = TestBed::with_clients();
+        bed.server.access_token_alg = crate::SigningAlg::Es256;
+        let r = bed.redeem_web_code(&bed.web_code("openid")).unwrap();
+        assert_eq!(bed.keys.verify(&r.access_token).unwrap().alg, crate::SigningAlg::Es256);
+        assert!(validate_access_token(&bed.provider(), &r.access_token).is_ok());
+    }
+
+    #[test]
+    fn an_id_token_is_not_an_access_token() {
+        let bed = TestBed::with_clients();
+        let r = bed.redeem_web_code(&bed.web_code("openid")).unwrap();
+        let e = validate_access_token(&bed.provider(), r.id_token.as_deref().unwrap()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidToken);
+    }
 }
