@@ -145,3 +145,67 @@ fn cipher_data(bytes: &[u8]) -> Element {
     Element::new("xenc", "CipherData", NS_XENC)
         .child(Element::new("xenc", "CipherValue", NS_XENC).text(encode_base64(bytes)))
 }
+
+#[cfg(test)]
+mod tests {
+    use openssl::encrypt::Decrypter;
+    use openssl::symm::{decrypt, decrypt_aead};
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::xml::{parse, ParseLimits};
+
+    /// Decrypts as an SP would, with OpenSSL directly, reading the algorithms
+    /// from the document.
+    fn decrypt_as_sp(encrypted: &Element) -> String {
+        let xml = encrypted.canonical();
+        let root = parse(xml.as_bytes(), &ParseLimits::default()).unwrap();
+        let data = root.find(NS_XENC, "EncryptedData").unwrap();
+        let content_uri = data.find(NS_XENC, "EncryptionMethod").unwrap().get("Algorithm").unwrap().to_owned();
+        let encrypted_key = data.find(NS_DS, "KeyInfo").unwrap().find(NS_XENC, "EncryptedKey").unwrap();
+        let key_method = encrypted_key.find(NS_XENC, "EncryptionMethod").unwrap();
+        let digest = key_method.find(NS_DS, "DigestMethod").unwrap().get("Algorithm").unwrap();
+        let cipher_value = |e: &Element| {
+            decode_base64(&e.find(NS_XENC, "CipherData").unwrap().find(NS_XENC, "CipherValue").unwrap().text_content())
+                .unwrap()
+        };
+
+        let private = PKey::private_key_from_pem(include_bytes!("../tests/fixtures/sp-key.pem")).unwrap();
+        let mut decrypter = Decrypter::new(&private).unwrap();
+        decrypter.set_rsa_padding(Padding::PKCS1_OAEP).unwrap();
+        let md = if digest.ends_with("sha256") { MessageDigest::sha256() } else { MessageDigest::sha1() };
+        decrypter.set_rsa_oaep_md(md).unwrap();
+        decrypter.set_rsa_mgf1_md(MessageDigest::sha1()).unwrap();
+        let wrapped = cipher_value(encrypted_key);
+        let mut key = vec![0u8; decrypter.decrypt_len(&wrapped).unwrap()];
+        let n = decrypter.decrypt(&wrapped, &mut key).unwrap();
+        key.truncate(n);
+
+        let body = cipher_value(data);
+        let plain = if content_uri == ContentEncryption::Aes256Gcm.uri() {
+            let (iv, rest) = body.split_at(12);
+            let (ciphertext, tag) = rest.split_at(rest.len() - 16);
+            decrypt_aead(Cipher::aes_256_gcm(), &key, Some(iv), &[], ciphertext, tag).unwrap()
+        } else {
+            let (iv, ciphertext) = body.split_at(16);
+            decrypt(Cipher::aes_256_cbc(), &key, Some(iv), ciphertext).unwrap()
+        };
+        String::from_utf8(plain).unwrap()
+    }
+
+    #[test]
+    fn every_algorithm_pair_round_trips() {
+        let certificate = X509::from_pem(include_bytes!("../tests/fixtures/sp-cert.pem")).unwrap();
+        let assertion = "<saml:Assertion xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\">ada</saml:Assertion>";
+        let mut rng = StdRng::seed_from_u64(1);
+        for content in [ContentEncryption::Aes256Gcm, ContentEncryption::Aes256Cbc] {
+            for transport in [KeyTransport::RsaOaepMgf1p, KeyTransport::RsaOaep] {
+                let encryption = AssertionEncryption::new(&certificate, content, transport).unwrap();
+                let encrypted = encrypt_assertion(assertion, &encryption, &mut rng).unwrap();
+                assert!(encrypted.canonical().contains(transport.uri()));
+                assert_eq!(decrypt_as_sp(&encrypted), assertion, "{content:?} {transport:?}");
+            }
+        }
+    }
+}

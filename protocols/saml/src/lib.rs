@@ -38,7 +38,7 @@ pub use logout::{
 };
 pub use metadata::{parse_sp_metadata, Endpoint, IdpMetadata, SpMetadata};
 pub use request::{
-    check_authn_request, AcceptedAuthnRequest, AssertionConsumerService, AuthnRequest, ReplayCache, RequestPolicy,
+    check_authn_request, choose_authn_context, AcceptedAuthnRequest, AssertionConsumerService, AuthnRequest, ReplayCache, RequestPolicy,
     RequestedAuthnContext, ServiceProvider,
 };
 pub use saml11::{build_saml11_assertion, Saml11AssertionSpec, Saml11Attribute, SignedSaml11Assertion};

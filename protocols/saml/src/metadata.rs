@@ -4,7 +4,7 @@ use crate::binding::Binding;
 use crate::crypto::decode_base64;
 use crate::request::{parse_bool, AssertionConsumerService};
 use crate::xml::{parse, Element, ParseLimits, NS_DS, NS_MD};
-use crate::{NameIdFormat, SamlError};
+use crate::{NameIdFormat, SamlError, TrustedKey};
 
 /// What this identity provider publishes for one app (Okta serves one
 /// metadata document per app, at `/app/{appId}/sso/saml/metadata`).
@@ -80,6 +80,13 @@ pub struct SpMetadata {
     pub authn_requests_signed: bool,
     pub want_assertions_signed: bool,
     pub name_id_formats: Vec<String>,
+}
+
+impl SpMetadata {
+    /// The signing certificates as keys to verify the SP's requests with.
+    pub fn signing_keys(&self) -> Result<Vec<TrustedKey>, SamlError> {
+        self.signing_certificates.iter().map(|c| TrustedKey::from_certificate_base64(c)).collect()
+    }
 }
 
 /// Reads an SP's EntityDescriptor. The document's own signature, if any, is

@@ -333,6 +333,44 @@ pub fn check_authn_request(
     Ok(AcceptedAuthnRequest { acs_url, name_id_format, signature, relay_state: message.relay_state.clone(), request })
 }
 
+/// How strong an authentication context class is, for the comparisons of
+/// SAML core §3.3.2.2.1. The ordering is ours to define; unknown classes
+/// only ever match themselves.
+fn authn_class_rank(class_ref: &str) -> Option<u8> {
+    match class_ref.strip_prefix("urn:oasis:names:tc:SAML:2.0:ac:classes:") {
+        Some("unspecified") => Some(0),
+        Some("Password") => Some(1),
+        Some("PasswordProtectedTransport") => Some(2),
+        Some("TLSClient" | "X509" | "Smartcard" | "SmartcardPKI" | "MobileTwoFactorContract" | "TimeSyncToken") => {
+            Some(3)
+        }
+        _ => None,
+    }
+}
+
+/// SAML core §3.3.2.2.1: picks which of `offered` (the classes the gateway
+/// can truthfully assert for this login, in its order of preference) meets
+/// the RequestedAuthnContext. `Ok(None)` when none was requested;
+/// [`SamlError::NoAuthnContext`] when nothing offered meets it.
+pub fn choose_authn_context(request: &AuthnRequest, offered: &[&str]) -> Result<Option<String>, SamlError> {
+    let Some(requested) = &request.requested_authn_context else { return Ok(None) };
+    let meets = |offer: &str, wanted: &str| {
+        let (o, w) = (authn_class_rank(offer), authn_class_rank(wanted));
+        match requested.comparison.as_str() {
+            "exact" => offer == wanted,
+            "minimum" => offer == wanted || matches!((o, w), (Some(o), Some(w)) if o >= w),
+            "better" => matches!((o, w), (Some(o), Some(w)) if o > w),
+            "maximum" => offer == wanted || matches!((o, w), (Some(o), Some(w)) if o <= w),
+            _ => false,
+        }
+    };
+    offered
+        .iter()
+        .find(|offer| requested.class_refs.iter().any(|wanted| meets(offer, wanted)))
+        .map(|offer| Some((*offer).to_owned()))
+        .ok_or(SamlError::NoAuthnContext)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use std::collections::HashSet;
@@ -480,6 +518,39 @@ pub(crate) mod tests {
             let result = check(&post(&xml), &sp());
             assert!(expect(&result), "{name}: {result:?}");
         }
+    }
+
+    #[test]
+    fn authn_context_comparisons() {
+        const C: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:";
+        let ppt = format!("{C}PasswordProtectedTransport");
+        let password = format!("{C}Password");
+        let x509 = format!("{C}X509");
+        let cases: [(&str, &str, &[&str], Option<&str>); 9] = [
+            ("exact", "PasswordProtectedTransport", &[&password, &ppt], Some(&ppt)),
+            ("exact", "X509", &[&ppt], None),
+            ("minimum", "Password", &[&ppt], Some(&ppt)),
+            ("minimum", "X509", &[&ppt], None),
+            ("better", "PasswordProtectedTransport", &[&ppt], None),
+            ("better", "PasswordProtectedTransport", &[&ppt, &x509], Some(&x509)),
+            ("maximum", "PasswordProtectedTransport", &[&x509, &password], Some(&password)),
+            ("minimum", "urn:example:custom", &[&x509], None),
+            ("sideways", "Password", &[&password], None),
+        ];
+        for (comparison, wanted, offered, expected) in cases {
+            let mut request = AuthnRequest::from_message(&post(&authn_request_xml())).unwrap();
+            let wanted = if wanted.contains(':') { wanted.to_owned() } else { format!("{C}{wanted}") };
+            request.requested_authn_context =
+                Some(RequestedAuthnContext { comparison: comparison.into(), class_refs: vec![wanted.clone()] });
+            match (choose_authn_context(&request, offered), expected) {
+                (Ok(Some(chosen)), Some(expected)) => assert_eq!(chosen, expected, "{comparison} {wanted}"),
+                (Err(SamlError::NoAuthnContext), None) => {}
+                (other, _) => panic!("{comparison} {wanted}: {other:?}"),
+            }
+        }
+        let mut request = AuthnRequest::from_message(&post(&authn_request_xml())).unwrap();
+        request.requested_authn_context = None;
+        assert_eq!(choose_authn_context(&request, &[&ppt]).unwrap(), None);
     }
 
     #[test]
