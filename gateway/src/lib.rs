@@ -64,10 +64,17 @@ pub struct Gateway {
 impl Gateway {
     /// Prepares the state and serves on `config.listen` (port 0 picks a free port).
     pub async fn start(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
-        let tls = server::tls_config(&config)?;
-        let listener = TcpListener::bind(config.listen)
-            .await
+        let listener = std::net::TcpListener::bind(config.listen)
             .map_err(|e| StartError::Config(config::ConfigError::new("VESTIBULE_LISTEN", format!("cannot bind {}: {e}", config.listen))))?;
+        Self::start_on(listener, config, clock).await
+    }
+
+    /// Serves on a listener the caller bound (tests bind first to learn the port
+    /// that the public URL must name).
+    pub async fn start_on(listener: std::net::TcpListener, config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        let tls = server::tls_config(&config)?;
+        listener.set_nonblocking(true).map_err(|e| StartError::Io(format!("listener: {e}")))?;
+        let listener = TcpListener::from_std(listener).map_err(|e| StartError::Io(format!("listener: {e}")))?;
         let state = prepare(config, clock).await?;
         let addr = server::local_addr(&listener);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use vestibule_core::id;
 
-use super::{paged, user_json, Ctx, JsonBody};
+use super::{Caller, paged, user_json, Ctx, JsonBody};
 use crate::auth;
 use crate::directory::{Group, Permission};
 use crate::error::{ApiError, ApiResult};
@@ -114,8 +114,7 @@ fn validated(body: GroupBody) -> ApiResult<(String, String)> {
     if causes.is_empty() { Ok((name.trim().to_owned(), description)) } else { Err(ApiError::validation(causes)) }
 }
 
-pub async fn create(State(state): State<AppState>, ctx: Ctx, JsonBody(body): JsonBody<GroupBody>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+pub async fn create(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, JsonBody(body): JsonBody<GroupBody>) -> ApiResult<Json<Value>> {
     principal.require(Permission::ManageGroups)?;
     let (name, description) = validated(body)?;
     let now = state.now();
@@ -144,8 +143,7 @@ pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Str
     Ok(Json(group_json(&state, &find(&state, &id).await?)))
 }
 
-pub async fn replace(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>, JsonBody(body): JsonBody<GroupBody>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+pub async fn replace(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, Path(id): Path<String>, JsonBody(body): JsonBody<GroupBody>) -> ApiResult<Json<Value>> {
     principal.require(Permission::ManageGroups)?;
     let group = find(&state, &id).await?;
     let (name, description) = validated(body)?;

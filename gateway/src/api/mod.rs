@@ -80,16 +80,20 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::malformed("body: a JSON object is required"));
     }
-    serde_json::from_slice(bytes).map_err(|e| ApiError::malformed(describe_json_error(&e)))
-}
-
-fn describe_json_error(e: &serde_json::Error) -> String {
-    let message = e.to_string();
-    // serde_json appends " at line L column C"; keep the field-naming part first.
-    match e.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => format!("body: not valid JSON ({message})"),
-        _ => message,
-    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                ApiError::malformed(format!("body: not valid JSON ({inner})"))
+            }
+            _ if path == "." => ApiError::malformed(format!("body: {inner}")),
+            _ => ApiError::malformed(format!("{path}: {inner}")),
+        }
+    })?;
+    deserializer.end().map_err(|e| ApiError::malformed(format!("body: not valid JSON ({e})")))?;
+    Ok(value)
 }
 
 /// Query parameters, decoded once. Repeated names keep the first value.
@@ -185,5 +189,17 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Ctx {
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, ApiError> {
         let client = crate::auth::client_info(&parts.headers, peer(&parts.extensions));
         Ok(Ctx { headers: parts.headers.clone(), method: parts.method.clone(), params: Params::from_uri(&parts.uri), client })
+    }
+}
+
+/// The authenticated caller, resolved before the body is read, so that an
+/// unauthenticated request is refused as such whatever its body holds.
+pub struct Caller(pub crate::auth::Principal);
+
+impl axum::extract::FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, ApiError> {
+        crate::auth::api_principal(state, &parts.method, &parts.headers).await.map(Caller)
     }
 }

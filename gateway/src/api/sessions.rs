@@ -10,7 +10,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{Ctx, JsonBody};
+use super::{Caller, Ctx, JsonBody};
 use crate::auth::{self, Credential};
 use crate::crypto::digest_token;
 use crate::directory::Permission;
@@ -132,8 +132,7 @@ pub struct CreateSession {
 
 /// POST /api/v1/sessions: exchanges a session token for a session (an admin
 /// call, as in Okta). The answer names the session; no cookie is set.
-pub async fn create(State(state): State<AppState>, ctx: Ctx, JsonBody(body): JsonBody<CreateSession>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+pub async fn create(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, JsonBody(body): JsonBody<CreateSession>) -> ApiResult<Json<Value>> {
     principal.require(Permission::ManageUsers)?;
     let user_id = state
         .store

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use vestibule_core::{id, Secret};
 
-use super::{paged, Ctx, JsonBody};
+use super::{Caller, paged, Ctx, JsonBody};
 use crate::auth::{self, Principal};
 use crate::crypto::{digest_token, random_secret};
 use crate::directory::{AdminRole, Lifecycle, Permission, User, UserStatus};
@@ -253,8 +253,7 @@ async fn checked_hash(state: &AppState, password: &Secret, profile: &Map<String,
     state.hasher.hash(password).await.map_err(|_| ApiError::rate_limited())
 }
 
-pub async fn create(State(state): State<AppState>, ctx: Ctx, JsonBody(body): JsonBody<CreateUser>) -> ApiResult<Response> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+pub async fn create(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, JsonBody(body): JsonBody<CreateUser>) -> ApiResult<Response> {
     principal.require(Permission::ManageUsers)?;
     let activate = ctx.params.flag("activate", true)?;
     if let Some(kind) = &body.kind {
@@ -325,8 +324,7 @@ pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(key): Path<St
 }
 
 /// POST: a partial update; PUT: replaces the profile.
-async fn write_user(state: AppState, ctx: Ctx, key: String, body: UpdateUser, replace: bool) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+async fn write_user(state: AppState, principal: Principal, ctx: Ctx, key: String, body: UpdateUser, replace: bool) -> ApiResult<Json<Value>> {
     principal.require(Permission::ManageUsers)?;
     let record = find(&state, &principal, &key).await?;
     if body.kind.is_some() {
@@ -377,12 +375,12 @@ async fn write_user(state: AppState, ctx: Ctx, key: String, body: UpdateUser, re
     Ok(Json(user_json(&state, &updated.user)))
 }
 
-pub async fn update(State(state): State<AppState>, ctx: Ctx, Path(key): Path<String>, JsonBody(body): JsonBody<UpdateUser>) -> ApiResult<Json<Value>> {
-    write_user(state, ctx, key, body, false).await
+pub async fn update(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, Path(key): Path<String>, JsonBody(body): JsonBody<UpdateUser>) -> ApiResult<Json<Value>> {
+    write_user(state, principal, ctx, key, body, false).await
 }
 
-pub async fn replace(State(state): State<AppState>, ctx: Ctx, Path(key): Path<String>, JsonBody(body): JsonBody<UpdateUser>) -> ApiResult<Json<Value>> {
-    write_user(state, ctx, key, body, true).await
+pub async fn replace(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, Path(key): Path<String>, JsonBody(body): JsonBody<UpdateUser>) -> ApiResult<Json<Value>> {
+    write_user(state, principal, ctx, key, body, true).await
 }
 
 /// Deleting a user who is not yet deactivated deactivates them (as Okta
@@ -483,8 +481,7 @@ pub struct ChangePassword {
     new_password: PasswordValue,
 }
 
-pub async fn change_password(State(state): State<AppState>, ctx: Ctx, Path(key): Path<String>, JsonBody(body): JsonBody<ChangePassword>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+pub async fn change_password(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, Path(key): Path<String>, JsonBody(body): JsonBody<ChangePassword>) -> ApiResult<Json<Value>> {
     let record = find(&state, &principal, &key).await?;
     if record.user.id != principal.user.id {
         principal.require(Permission::ManageUsers)?;
@@ -561,8 +558,7 @@ pub struct GrantRole {
     kind: String,
 }
 
-pub async fn grant_role(State(state): State<AppState>, ctx: Ctx, Path(key): Path<String>, JsonBody(body): JsonBody<GrantRole>) -> ApiResult<Response> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+pub async fn grant_role(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, Path(key): Path<String>, JsonBody(body): JsonBody<GrantRole>) -> ApiResult<Response> {
     principal.require(Permission::ManageOrg)?;
     let record = find(&state, &principal, &key).await?;
     let role = AdminRole::parse(&body.kind).ok_or_else(|| {
