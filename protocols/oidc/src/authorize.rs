@@ -637,7 +637,17 @@ mod tests {
             ("max_age respected", WEB, vec![Set("max_age", "600")], true, none, "ready"),
             ("max_age negative", WEB, vec![Set("max_age", "-1")], true, none, "redirect:invalid_request"),
             ("max_age not a number", WEB, vec![Set("max_age", "soon")], true, none, "redirect:invalid_request"),
+            ("IPv6 loopback is another host", NATIVE, vec![Set("redirect_uri", "http://[::1]:5000/cb")], true, none, "page:invalid_request"),
+            ("client without the code grant", "0oacconly", vec![], true, none, "redirect:unauthorized_client"),
+            ("scope not allowed for the client", "0oanarrow", vec![Set("scope", "openid email")], true, none, "redirect:invalid_scope"),
+            ("scope allowed for the client", "0oanarrow", vec![Set("scope", "openid")], true, none, "ready"),
         ];
+        let mut cc_only = Client::web("0oacconly", vec![WEB_REDIRECT.into()]);
+        cc_only.grant_types = vec![GrantType::ClientCredentials];
+        bed.add_client(cc_only, None);
+        let mut narrow = Client::web("0oanarrow", vec![WEB_REDIRECT.into()]);
+        narrow.allowed_scopes = Some(vec!["openid".into()]);
+        bed.add_client(narrow, None);
         for (name, client, edits, session, done, expected) in cases {
             assert_eq!(outcome(&run(&bed, client, &edits, session, done)), expected, "{name}");
         }

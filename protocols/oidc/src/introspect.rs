@@ -36,6 +36,10 @@ fn access_token(p: &Provider<'_>, client: &Client, token: &str) -> Option<Value>
     if client.is_public() && at.client_id != client.client_id {
         return None;
     }
+    // A user deactivated since issuance no longer has active tokens.
+    if at.user_id.as_deref().is_some_and(|uid| p.users.user(uid).is_none()) {
+        return None;
+    }
     let mut body = json!({
         "active": true,
         "token_type": "Bearer",
@@ -108,6 +112,10 @@ mod tests {
             ("ID token is not an access token", &web, |_, r| r.id_token.clone().unwrap(), 0, false),
             ("garbage", &web, |_, _| "garbage".into(), 0, false),
             ("access token, public client", "public", |_, r| r.access_token.clone(), 0, false),
+            ("user deactivated since", &web, |bed, r| {
+                bed.users.0.lock().unwrap().clear();
+                r.access_token.clone()
+            }, 0, false),
             ("revoked grant", &web, |bed, r| {
                 revoke_all(bed);
                 r.access_token.clone()

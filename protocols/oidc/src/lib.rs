@@ -7,6 +7,28 @@
 //! node-oidc-provider's `lib/actions`). State lives behind the traits in
 //! [`store`] and [`client`]; time, randomness and keys come in through
 //! [`Provider`].
+//!
+//! How the gateway maps Okta's paths (`{base}` is `{issuer}/oauth2/v1` for
+//! the org server, `{issuer}/v1` for a custom one; see
+//! [`AuthorizationServer::endpoint`]):
+//!
+//! | path | call | response |
+//! | --- | --- | --- |
+//! | `{issuer}/.well-known/openid-configuration` | [`discovery::openid_configuration`] | JSON |
+//! | `{issuer}/.well-known/oauth-authorization-server` | [`discovery::oauth_authorization_server`] | JSON |
+//! | `{base}/keys` | [`KeyRing::jwks`] | JSON |
+//! | `{base}/authorize` (GET, POST) | [`authorize::authorize`], then [`authorize::complete`] | [`authorize::AuthorizeDecision`] |
+//! | `{base}/token` | [`token::token`] | [`token::TokenResponse::body`] or [`OAuthError::body`], both no-store |
+//! | `{base}/introspect` | [`introspect::introspect`] | JSON |
+//! | `{base}/revoke` | [`revoke::revoke`] | 200, empty |
+//! | `{base}/userinfo` | [`userinfo::userinfo`] | JSON, or a bearer error |
+//! | `{base}/logout` | [`logout::logout`] | [`logout::LogoutDecision`] |
+//! | portal tile of an OIDC app | [`initiate_login::initiate_login_redirect`] | redirect URL |
+//! | `/api/v1/*` with a bearer token | [`management::authenticate`], [`management::require_scope`] | |
+//!
+//! Errors are [`OAuthError`]: a wire code, a description safe to show, the
+//! HTTP status and, for 401 and 403, the `WWW-Authenticate` value.
+//! Internal failures ([`Error`]) reach the client as `server_error` only.
 
 #![forbid(unsafe_code)]
 // Tests are tables of cases; their tuple types are long by design.
