@@ -199,3 +199,92 @@ fn logout_messages_we_sign_verify_with_xmlsec1_and_ourselves() {
     assert_eq!((parsed.status, parsed.sub_status), (StatusCode::Responder, Some(StatusCode::PartialLogout)));
     assert_eq!(parsed.in_response_to.as_deref(), Some("_xmlsec1logout"));
 }
+
+/// A signature template in the given layout, for xmlsec1 to fill in.
+fn signature_template(ds_prefix: &str, id: &str, prefix_list: Option<&str>, method: &str, digest: &str) -> String {
+    let p = if ds_prefix.is_empty() { String::new() } else { format!("{ds_prefix}:") };
+    let xmlns = if ds_prefix.is_empty() { "xmlns".to_owned() } else { format!("xmlns:{ds_prefix}") };
+    let inclusive = prefix_list
+        .map(|list| format!(r#"<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="{list}"/>"#))
+        .unwrap_or_default();
+    format!(
+        r##"<{p}Signature {xmlns}="http://www.w3.org/2000/09/xmldsig#"><{p}SignedInfo>
+<{p}CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#">{inclusive}</{p}CanonicalizationMethod>
+<{p}SignatureMethod Algorithm="{method}"/>
+<{p}Reference URI="#{id}"><{p}Transforms>
+<{p}Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>
+<{p}Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#">{inclusive}</{p}Transform>
+</{p}Transforms><{p}DigestMethod Algorithm="{digest}"/><{p}DigestValue/></{p}Reference>
+</{p}SignedInfo><{p}SignatureValue/></{p}Signature>"##
+    )
+}
+
+/// Namespace layouts and encodings SP toolkits produce, each signed by the
+/// installed xmlsec1 and verified by our canonicalizer.
+#[test]
+fn canonicalization_matches_xmlsec1_on_varied_layouts() {
+    if !have_xmlsec1() {
+        return;
+    }
+    const SHA256: (&str, &str) =
+        ("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", "http://www.w3.org/2001/04/xmlenc#sha256");
+    const SHA512: (&str, &str) =
+        ("http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", "http://www.w3.org/2001/04/xmlenc#sha512");
+    const SHA1: (&str, &str) = ("http://www.w3.org/2000/09/xmldsig#rsa-sha1", "http://www.w3.org/2000/09/xmldsig#sha1");
+    let dest = format!(r#"Destination="{SSO}" AssertionConsumerServiceURL="https://sp.example.com/acs""#);
+    let cases: Vec<(&str, String, &str, Option<&str>, (&str, &str))> = vec![
+        (
+            "default namespaces everywhere, ds as default too",
+            format!(
+                r#"<AuthnRequest xmlns="urn:oasis:names:tc:SAML:2.0:protocol" ID="_v1" Version="2.0" IssueInstant="2026-03-01T11:59:30Z" {dest}>
+  <Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">https://sp.example.com</Issuer>@SIG@
+  <NameIDPolicy Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" AllowCreate="true"/>
+</AuthnRequest>"#
+            ),
+            "",
+            None,
+            SHA256,
+        ),
+        (
+            "unused declarations, InclusiveNamespaces, foreign attributes, escapes, comments, CDATA, CRLF",
+            format!(
+                "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" xmlns:unused=\"urn:unused\" xmlns:ext=\"urn:ext\" ext:z=\"1\" ext:a=\"&#xD;&#9;x&quot;&lt;&gt;\" xml:lang=\"en\" ID=\"_v2\" Version=\"2.0\" IssueInstant=\"2026-03-01T11:59:30Z\" {dest}\r\n   ProviderName=\"a\r\nb\tc\">\r\n  <!-- a comment -->\r\n  <saml:Issuer>https://sp.example.com</saml:Issuer>@SIG@\r\n  <samlp:Extensions xmlns=\"urn:default\"><e xmlns=\"\" k=\"v\">x &amp; <![CDATA[<y> & z]]> &#x10000; &gt;</e><unused:u/></samlp:Extensions>\r\n</samlp:AuthnRequest>"
+            ),
+            "ds",
+            Some("saml xs #default"),
+            SHA512,
+        ),
+        (
+            "SHA-1 with an app that allows it",
+            authn_like("_v3", &dest),
+            "dsig",
+            None,
+            SHA1,
+        ),
+    ];
+    let keys = format!("{},{}", fixture("sp-key.pem").display(), fixture("sp-cert.pem").display());
+    for (name, message, ds_prefix, prefix_list, (method, digest)) in cases {
+        let id = message.split("ID=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let template = message.replace("@SIG@", &signature_template(ds_prefix, &id, prefix_list, method, digest));
+        let path = scratch(&format!("layout{id}.xml"), template.as_bytes());
+        let mut args = vec!["--sign", "--privkey-pem", &keys];
+        args.extend(ID_ATTRS);
+        args.push(path.to_str().unwrap());
+        let (ok, signed, stderr) = xmlsec1(&args);
+        assert!(ok, "{name}: xmlsec1 could not sign: {stderr}\n{template}");
+        let message = post(&signed).unwrap();
+        let policy = AlgorithmPolicy { allow_sha1: method == SHA1.0 };
+        message
+            .verify_signature(&sp().signing_keys, &policy)
+            .unwrap_or_else(|e| panic!("{name}: {e:?}\n{}", String::from_utf8_lossy(&signed)));
+        if method == SHA1.0 {
+            assert!(message.verify_signature(&sp().signing_keys, &AlgorithmPolicy::default()).is_err());
+        }
+    }
+}
+
+fn authn_like(id: &str, dest: &str) -> String {
+    format!(
+        r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="{id}" Version="2.0" IssueInstant="2026-03-01T11:59:30Z" {dest}><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">https://sp.example.com</saml:Issuer>@SIG@</samlp:AuthnRequest>"#
+    )
+}
