@@ -372,7 +372,7 @@ fn check_redirect_uri(_: &Provider<'_>, r: &AuthorizationRequest, d: &mut Draft)
 }
 
 /// Exact match, or for native apps the RFC 8252 §7.3 loopback exception:
-/// `http` to 127.0.0.1 or [::1] with any port, the rest equal. `localhost`
+/// `http` to `127.0.0.1` or `[::1]` with any port, the rest equal. `localhost`
 /// gets no exception (RFC 8252 §8.3).
 pub fn redirect_uri_is_registered(client: &Client, presented: &str) -> bool {
     if client.redirect_uris.iter().any(|r| r == presented) {

@@ -18,6 +18,28 @@ pub struct LogoutRequest {
     pub client_id: Option<String>,
 }
 
+impl LogoutRequest {
+    /// From the query (GET) or form (POST) parameters; empty values count as absent.
+    pub fn from_pairs<K: AsRef<str>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        let mut out = Self::default();
+        for (k, v) in pairs {
+            let v: String = v.into();
+            if v.is_empty() {
+                continue;
+            }
+            let slot = match k.as_ref() {
+                "id_token_hint" => &mut out.id_token_hint,
+                "post_logout_redirect_uri" => &mut out.post_logout_redirect_uri,
+                "state" => &mut out.state,
+                "client_id" => &mut out.client_id,
+                _ => continue,
+            };
+            slot.get_or_insert(v);
+        }
+        out
+    }
+}
+
 /// What the gateway does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogoutDecision {
@@ -139,5 +161,11 @@ mod tests {
         // An expired hint is still accepted (RP-Initiated Logout §2).
         bed.clock.advance(time::Duration::days(2));
         assert!(matches!(logout(&bed.provider(), &req(Some(&id_token), None, None, None)), LogoutDecision::EndSession { .. }));
+    }
+
+    #[test]
+    fn from_pairs_keeps_the_first_value() {
+        let r = LogoutRequest::from_pairs([("id_token_hint", "a"), ("state", ""), ("id_token_hint", "b"), ("other", "x")]);
+        assert_eq!(r, LogoutRequest { id_token_hint: Some("a".into()), ..LogoutRequest::default() });
     }
 }
