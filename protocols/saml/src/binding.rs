@@ -288,7 +288,8 @@ mod tests {
         for query in cases {
             assert!(InboundMessage::from_redirect_query(&query, &limits).is_err(), "{query}");
         }
-        let ok = InboundMessage::from_redirect_query(&format!("SAMLRequest={good}&RelayState=%2Fhome"), &limits).unwrap();
+        let ok =
+            InboundMessage::from_redirect_query(&format!("SAMLRequest={good}&RelayState=%2Fhome"), &limits).unwrap();
         assert_eq!(ok.relay_state.as_deref(), Some("/home"));
         assert!(!ok.is_signed());
         assert!(matches!(ok.verify_signature(&[], &AlgorithmPolicy::default()), Err(SamlError::SignatureMissing)));

@@ -103,7 +103,8 @@ pub(crate) fn verify_enveloped(
     if c14n_method.get("Algorithm") != Some(EXC_C14N) {
         return Err(SamlError::AlgorithmNotAllowed(c14n_method.get("Algorithm").unwrap_or("").to_owned()));
     }
-    let algorithm = policy.check_signature(only_child(signed_info, "SignatureMethod")?.get("Algorithm").unwrap_or(""))?;
+    let algorithm =
+        policy.check_signature(only_child(signed_info, "SignatureMethod")?.get("Algorithm").unwrap_or(""))?;
 
     let reference = only_child(signed_info, "Reference")?;
     let root_id = root.get("ID").filter(|id| !id.is_empty()).ok_or(SamlError::Missing("ID"))?;
@@ -112,7 +113,9 @@ pub(crate) fn verify_enveloped(
     }
     let mut holders = 0usize;
     root.walk(&mut |e| {
-        if e.attributes.iter().any(|a| a.value == root_id && (a.name == "ID" || a.name.ends_with(":Id") || a.name == "Id"))
+        if e.attributes
+            .iter()
+            .any(|a| a.value == root_id && (a.name == "ID" || a.name.ends_with(":Id") || a.name == "Id"))
         {
             holders += 1;
         }
@@ -174,9 +177,7 @@ fn inclusive_prefixes(method: &Element) -> Vec<String> {
         .find(EXC_C14N, "InclusiveNamespaces")
         .and_then(|e| e.get("PrefixList"))
         .map(|list| {
-            list.split_ascii_whitespace()
-                .map(|p| if p == "#default" { String::new() } else { p.to_owned() })
-                .collect()
+            list.split_ascii_whitespace().map(|p| if p == "#default" { String::new() } else { p.to_owned() }).collect()
         })
         .unwrap_or_default()
 }

@@ -85,7 +85,11 @@ impl AssertionEncryption {
         Ok(AssertionEncryption { key, content, key_transport })
     }
 
-    pub fn from_certificate_base64(b64: &str, content: ContentEncryption, key_transport: KeyTransport) -> Result<Self, SamlError> {
+    pub fn from_certificate_base64(
+        b64: &str,
+        content: ContentEncryption,
+        key_transport: KeyTransport,
+    ) -> Result<Self, SamlError> {
         let certificate = X509::from_der(&decode_base64(b64)?).map_err(|_| SamlError::Key("certificate DER"))?;
         Self::new(&certificate, content, key_transport)
     }
@@ -129,15 +133,14 @@ pub(crate) fn encrypt_assertion<R: RngCore + CryptoRng + ?Sized>(
     let key_method = Element::new("xenc", "EncryptionMethod", NS_XENC)
         .attr("Algorithm", encryption.key_transport.uri())
         .child(Element::new("ds", "DigestMethod", NS_DS).attr("Algorithm", digest_uri));
-    let encrypted_data = Element::new("xenc", "EncryptedData", NS_XENC)
-        .attr("Type", "http://www.w3.org/2001/04/xmlenc#Element")
-        .child(Element::new("xenc", "EncryptionMethod", NS_XENC).attr("Algorithm", encryption.content.uri()))
-        .child(
-            Element::new("ds", "KeyInfo", NS_DS).child(
+    let encrypted_data =
+        Element::new("xenc", "EncryptedData", NS_XENC)
+            .attr("Type", "http://www.w3.org/2001/04/xmlenc#Element")
+            .child(Element::new("xenc", "EncryptionMethod", NS_XENC).attr("Algorithm", encryption.content.uri()))
+            .child(Element::new("ds", "KeyInfo", NS_DS).child(
                 Element::new("xenc", "EncryptedKey", NS_XENC).child(key_method).child(cipher_data(&encrypted_key)),
-            ),
-        )
-        .child(cipher_data(&cipher_value));
+            ))
+            .child(cipher_data(&cipher_value));
     Ok(Element::new("saml", "EncryptedAssertion", NS_SAML).child(encrypted_data))
 }
 

@@ -6,6 +6,25 @@
 //! and keys are passed in, and the one piece of state it needs (request IDs
 //! already seen) is behind [`ReplayCache`].
 //!
+//! An SP-initiated login, as the gateway drives it:
+//!
+//! ```no_run
+//! # use saml::*;
+//! # fn launch(query: &str, sp: &ServiceProvider, policy: &RequestPolicy, clock: &dyn vestibule_core::Clock,
+//! #     replay: &dyn ReplayCache, key: &SigningKey, mut spec: ResponseSpec) -> Result<String, SamlError> {
+//! let message = InboundMessage::from_redirect_query(query, &ParseLimits::default())?;
+//! // message.issuer() says which app's ServiceProvider to load.
+//! let accepted = check_authn_request(&message, sp, policy, clock, replay)?;
+//! spec.destination = accepted.acs_url.clone();
+//! spec.in_response_to = Some(accepted.request.id.clone());
+//! let response = build_response(&spec, clock, &mut rand::thread_rng(), key)?;
+//! Ok(response.to_base64()) // the SAMLResponse form value
+//! # }
+//! ```
+//!
+//! On an error, [`SamlError::status_code`] is what to answer the SP with
+//! ([`build_error_response`]); the error's text is for the log only.
+//!
 //! [`Clock`]: vestibule_core::Clock
 
 #![forbid(unsafe_code)]
@@ -27,18 +46,18 @@ pub use crypto::{AlgorithmPolicy, SignatureAlgorithm, SigningKey, TrustedKey, Xm
 pub use dsig::VerifiedSignature;
 pub use encrypt::{AssertionEncryption, ContentEncryption, KeyTransport};
 pub use error::{SamlError, StatusCode};
-pub use response::{
-    build_error_response, build_response, AssertionLifetime, AuthnInfo, NameId, NameIdFormat, ResponseSpec,
-    SamlAttribute, SignaturePolicy, SignedResponse,
-};
-pub use xml::ParseLimits;
 pub use logout::{
     build_logout_request, build_logout_response, check_logout_request, AcceptedLogoutRequest, LogoutRequest,
     LogoutRequestSpec, LogoutResponse, LogoutResponseSpec, OutboundMessage, ReceivedNameId,
 };
 pub use metadata::{parse_sp_metadata, Endpoint, IdpMetadata, SpMetadata};
 pub use request::{
-    check_authn_request, choose_authn_context, AcceptedAuthnRequest, AssertionConsumerService, AuthnRequest, ReplayCache, RequestPolicy,
-    RequestedAuthnContext, ServiceProvider,
+    check_authn_request, choose_authn_context, AcceptedAuthnRequest, AssertionConsumerService, AuthnRequest,
+    ReplayCache, RequestPolicy, RequestedAuthnContext, ServiceProvider,
+};
+pub use response::{
+    build_error_response, build_response, AssertionLifetime, AuthnInfo, NameId, NameIdFormat, ResponseSpec,
+    SamlAttribute, SignaturePolicy, SignedResponse,
 };
 pub use saml11::{build_saml11_assertion, Saml11AssertionSpec, Saml11Attribute, SignedSaml11Assertion};
+pub use xml::ParseLimits;

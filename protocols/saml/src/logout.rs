@@ -55,7 +55,10 @@ impl LogoutRequest {
                 value: name_id.text_content().trim().to_owned(),
                 format: name_id.get("Format").map(str::to_owned),
             },
-            session_indexes: root.find_all(NS_SAMLP, "SessionIndex").map(|e| e.text_content().trim().to_owned()).collect(),
+            session_indexes: root
+                .find_all(NS_SAMLP, "SessionIndex")
+                .map(|e| e.text_content().trim().to_owned())
+                .collect(),
         })
     }
 }
@@ -83,8 +86,8 @@ impl LogoutResponse {
             .and_then(|s| s.find(NS_SAMLP, "StatusCode"))
             .ok_or(SamlError::Missing("StatusCode"))?;
         let value = required(top, "Value")?;
-        let status =
-            StatusCode::from_uri(value).ok_or_else(|| SamlError::Invalid { field: "StatusCode", value: value.to_owned() })?;
+        let status = StatusCode::from_uri(value)
+            .ok_or_else(|| SamlError::Invalid { field: "StatusCode", value: value.to_owned() })?;
         Ok(LogoutResponse {
             id: required(root, "ID")?.to_owned(),
             version: required(root, "Version")?.to_owned(),
@@ -125,7 +128,10 @@ pub fn check_logout_request(
     check_issuer(request.issuer.as_deref(), sp)?;
     let signature = check_signature(message, sp)?;
     check_issue_instant(request.issue_instant, policy, now)?;
-    if request.not_on_or_after.is_some_and(|limit| limit.checked_add(policy.clock_skew).is_none_or(|limit| now >= limit)) {
+    if request
+        .not_on_or_after
+        .is_some_and(|limit| limit.checked_add(policy.clock_skew).is_none_or(|limit| now >= limit))
+    {
         return Err(SamlError::IssueInstantOutOfRange);
     }
     check_destination(request.destination.as_deref(), signature.is_some(), policy)?;

@@ -50,7 +50,8 @@ impl IdpMetadata {
         for binding in &bindings {
             descriptor = descriptor.child(endpoint("SingleSignOnService", binding, &self.sso_url));
         }
-        let document = Element::new("md", "EntityDescriptor", NS_MD).attr("entityID", &self.entity_id).child(descriptor);
+        let document =
+            Element::new("md", "EntityDescriptor", NS_MD).attr("entityID", &self.entity_id).child(descriptor);
         format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", document.canonical())
     }
 }

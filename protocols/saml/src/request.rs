@@ -124,12 +124,19 @@ impl AuthnRequest {
         let root = expect_root(message, "AuthnRequest")?;
         let index = root
             .get("AssertionConsumerServiceIndex")
-            .map(|v| v.trim().parse::<u16>().map_err(|_| SamlError::Invalid { field: "AssertionConsumerServiceIndex", value: v.to_owned() }))
+            .map(|v| {
+                v.trim()
+                    .parse::<u16>()
+                    .map_err(|_| SamlError::Invalid { field: "AssertionConsumerServiceIndex", value: v.to_owned() })
+            })
             .transpose()?;
         let policy = root.find(NS_SAMLP, "NameIDPolicy");
         let requested = root.find(NS_SAMLP, "RequestedAuthnContext").map(|e| RequestedAuthnContext {
             comparison: e.get("Comparison").unwrap_or("exact").to_owned(),
-            class_refs: e.find_all(NS_SAML, "AuthnContextClassRef").map(|c| c.text_content().trim().to_owned()).collect(),
+            class_refs: e
+                .find_all(NS_SAML, "AuthnContextClassRef")
+                .map(|c| c.text_content().trim().to_owned())
+                .collect(),
         });
         Ok(AuthnRequest {
             id: required(root, "ID")?.to_owned(),
@@ -241,11 +248,16 @@ pub(crate) fn check_destination(
 fn resolve_acs(c: &Context<'_>) -> Result<String, SamlError> {
     let services = &c.sp.assertion_consumer_services;
     let chosen = match (&c.request.assertion_consumer_service_url, c.request.assertion_consumer_service_index) {
-        (Some(_), Some(_)) => return Err(SamlError::Invalid { field: "AssertionConsumerService", value: "both URL and index".into() }),
-        (Some(url), None) => services.iter().find(|s| &s.url == url).ok_or_else(|| SamlError::UnknownAcs(url.clone()))?,
-        (None, Some(index)) => {
-            services.iter().find(|s| s.index == Some(index)).ok_or_else(|| SamlError::UnknownAcs(format!("index {index}")))?
+        (Some(_), Some(_)) => {
+            return Err(SamlError::Invalid { field: "AssertionConsumerService", value: "both URL and index".into() })
         }
+        (Some(url), None) => {
+            services.iter().find(|s| &s.url == url).ok_or_else(|| SamlError::UnknownAcs(url.clone()))?
+        }
+        (None, Some(index)) => services
+            .iter()
+            .find(|s| s.index == Some(index))
+            .ok_or_else(|| SamlError::UnknownAcs(format!("index {index}")))?,
         (None, None) => services
             .iter()
             .find(|s| s.is_default)
@@ -398,23 +410,41 @@ pub(crate) mod tests {
     }
 
     pub fn sp_key() -> SigningKey {
-        SigningKey::from_pem(include_bytes!("../tests/fixtures/sp-key.pem"), include_bytes!("../tests/fixtures/sp-cert.pem"))
-            .unwrap()
+        SigningKey::from_pem(
+            include_bytes!("../tests/fixtures/sp-key.pem"),
+            include_bytes!("../tests/fixtures/sp-cert.pem"),
+        )
+        .unwrap()
     }
 
     pub fn idp_key() -> SigningKey {
-        SigningKey::from_pem(include_bytes!("../tests/fixtures/idp-key.pem"), include_bytes!("../tests/fixtures/idp-cert.pem"))
-            .unwrap()
+        SigningKey::from_pem(
+            include_bytes!("../tests/fixtures/idp-key.pem"),
+            include_bytes!("../tests/fixtures/idp-cert.pem"),
+        )
+        .unwrap()
     }
 
     pub fn sp() -> ServiceProvider {
         ServiceProvider {
             entity_id: "https://sp.example.com".into(),
             assertion_consumer_services: vec![
-                AssertionConsumerService { url: "https://sp.example.com/acs".into(), index: Some(0), binding: Binding::HttpPost, is_default: false },
-                AssertionConsumerService { url: "https://sp.example.com/acs2".into(), index: Some(1), binding: Binding::HttpPost, is_default: true },
+                AssertionConsumerService {
+                    url: "https://sp.example.com/acs".into(),
+                    index: Some(0),
+                    binding: Binding::HttpPost,
+                    is_default: false,
+                },
+                AssertionConsumerService {
+                    url: "https://sp.example.com/acs2".into(),
+                    index: Some(1),
+                    binding: Binding::HttpPost,
+                    is_default: true,
+                },
             ],
-            signing_keys: vec![TrustedKey::from_certificate_pem(include_bytes!("../tests/fixtures/sp-cert.pem")).unwrap()],
+            signing_keys: vec![
+                TrustedKey::from_certificate_pem(include_bytes!("../tests/fixtures/sp-cert.pem")).unwrap()
+            ],
             require_signed_requests: false,
             algorithms: AlgorithmPolicy::default(),
             name_id_formats: vec![NameIdFormat::EmailAddress],
@@ -440,8 +470,13 @@ pub(crate) mod tests {
     }
 
     fn post(xml: &str) -> InboundMessage {
-        InboundMessage::from_post(MessageKind::Request, &encode_base64(xml.as_bytes()), Some("rs"), &ParseLimits::default())
-            .unwrap()
+        InboundMessage::from_post(
+            MessageKind::Request,
+            &encode_base64(xml.as_bytes()),
+            Some("rs"),
+            &ParseLimits::default(),
+        )
+        .unwrap()
     }
 
     /// Signs `xml` with an enveloped signature after the Issuer, as an SP would.
@@ -492,26 +527,54 @@ pub(crate) mod tests {
         type Expect = fn(&Result<AcceptedAuthnRequest, SamlError>) -> bool;
         let acs = r#"AssertionConsumerServiceURL="https://sp.example.com/acs""#;
         let cases: Vec<(&str, &str, &str, Expect)> = vec![
-            ("accepted", "", "", |r| r.as_ref().is_ok_and(|a| a.acs_url == "https://sp.example.com/acs" && a.name_id_format == Some(NameIdFormat::EmailAddress))),
+            ("accepted", "", "", |r| {
+                r.as_ref().is_ok_and(|a| {
+                    a.acs_url == "https://sp.example.com/acs" && a.name_id_format == Some(NameIdFormat::EmailAddress)
+                })
+            }),
             ("version", r#"Version="2.0""#, r#"Version="1.1""#, |r| matches!(r, Err(SamlError::VersionMismatch(_)))),
-            ("issuer", ">https://sp.example.com<", ">https://evil.example.com<", |r| matches!(r, Err(SamlError::IssuerMismatch(_)))),
+            ("issuer", ">https://sp.example.com<", ">https://evil.example.com<", |r| {
+                matches!(r, Err(SamlError::IssuerMismatch(_)))
+            }),
             ("future", "11:59:30Z", "12:03:30Z", |r| matches!(r, Err(SamlError::IssueInstantOutOfRange))),
             ("stale", "11:59:30Z", "11:45:00Z", |r| matches!(r, Err(SamlError::IssueInstantOutOfRange))),
             ("within skew", "11:59:30Z", "12:02:30Z", |r| r.is_ok()),
-            ("end of time", "2026-03-01T11:59:30Z", "9999-12-31T23:59:59Z", |r| matches!(r, Err(SamlError::IssueInstantOutOfRange))),
-            ("start of time", "2026-03-01T11:59:30Z", "0000-01-01T00:00:00Z", |r| matches!(r, Err(SamlError::IssueInstantOutOfRange))),
+            ("end of time", "2026-03-01T11:59:30Z", "9999-12-31T23:59:59Z", |r| {
+                matches!(r, Err(SamlError::IssueInstantOutOfRange))
+            }),
+            ("start of time", "2026-03-01T11:59:30Z", "0000-01-01T00:00:00Z", |r| {
+                matches!(r, Err(SamlError::IssueInstantOutOfRange))
+            }),
             ("offset", "2026-03-01T11:59:30Z", "2026-03-01T13:59:30+02:00", |r| r.is_ok()),
             ("bad instant", "2026-03-01T11:59:30Z", "yesterday", |r| matches!(r, Err(SamlError::Invalid { .. }))),
-            ("destination", SSO, "https://idp.example.com/other", |r| matches!(r, Err(SamlError::DestinationMismatch(_)))),
-            ("unregistered acs", "example.com/acs\"", "example.com/evil\"", |r| matches!(r, Err(SamlError::UnknownAcs(_)))),
-            ("acs by index", acs, r#"AssertionConsumerServiceIndex="1""#, |r| r.as_ref().is_ok_and(|a| a.acs_url == "https://sp.example.com/acs2")),
-            ("unknown index", acs, r#"AssertionConsumerServiceIndex="7""#, |r| matches!(r, Err(SamlError::UnknownAcs(_)))),
+            ("destination", SSO, "https://idp.example.com/other", |r| {
+                matches!(r, Err(SamlError::DestinationMismatch(_)))
+            }),
+            ("unregistered acs", "example.com/acs\"", "example.com/evil\"", |r| {
+                matches!(r, Err(SamlError::UnknownAcs(_)))
+            }),
+            ("acs by index", acs, r#"AssertionConsumerServiceIndex="1""#, |r| {
+                r.as_ref().is_ok_and(|a| a.acs_url == "https://sp.example.com/acs2")
+            }),
+            ("unknown index", acs, r#"AssertionConsumerServiceIndex="7""#, |r| {
+                matches!(r, Err(SamlError::UnknownAcs(_)))
+            }),
             ("default acs", acs, "", |r| r.as_ref().is_ok_and(|a| a.acs_url == "https://sp.example.com/acs2")),
-            ("binding", "bindings:HTTP-POST", "bindings:HTTP-Artifact", |r| matches!(r, Err(SamlError::UnsupportedBinding(_)))),
-            ("nameid policy", "1.1:nameid-format:emailAddress", "2.0:nameid-format:persistent", |r| matches!(r, Err(SamlError::InvalidNameIdPolicy(_)))),
-            ("unspecified nameid", "1.1:nameid-format:emailAddress", "1.1:nameid-format:unspecified", |r| r.as_ref().is_ok_and(|a| a.name_id_format.is_none())),
-            ("bad boolean", r#"AllowCreate="true""#, r#"AllowCreate="yes""#, |r| matches!(r, Err(SamlError::Invalid { .. }))),
-            ("wrong message", "samlp:AuthnRequest", "samlp:LogoutRequest", |r| matches!(r, Err(SamlError::UnexpectedMessage { .. }))),
+            ("binding", "bindings:HTTP-POST", "bindings:HTTP-Artifact", |r| {
+                matches!(r, Err(SamlError::UnsupportedBinding(_)))
+            }),
+            ("nameid policy", "1.1:nameid-format:emailAddress", "2.0:nameid-format:persistent", |r| {
+                matches!(r, Err(SamlError::InvalidNameIdPolicy(_)))
+            }),
+            ("unspecified nameid", "1.1:nameid-format:emailAddress", "1.1:nameid-format:unspecified", |r| {
+                r.as_ref().is_ok_and(|a| a.name_id_format.is_none())
+            }),
+            ("bad boolean", r#"AllowCreate="true""#, r#"AllowCreate="yes""#, |r| {
+                matches!(r, Err(SamlError::Invalid { .. }))
+            }),
+            ("wrong message", "samlp:AuthnRequest", "samlp:LogoutRequest", |r| {
+                matches!(r, Err(SamlError::UnexpectedMessage { .. }))
+            }),
         ];
         for (name, from, to, expect) in cases {
             let xml = authn_request_xml().replace(from, to);
@@ -573,11 +636,19 @@ pub(crate) mod tests {
         let cases: Vec<(&str, String, Expect)> = vec![
             ("signed", signed.clone(), |r| r.as_ref().is_ok_and(|a| a.signature.is_some())),
             ("unsigned", authn_request_xml(), |r| matches!(r, Err(SamlError::SignatureMissing))),
-            ("wrong key", sign_xml(&authn_request_xml(), &idp_key(), SignatureAlgorithm::RsaSha256), |r| matches!(r, Err(SamlError::SignatureInvalid))),
-            ("tampered", signed.replace("https://sp.example.com/acs\"", "https://sp.example.com/acs2\""), |r| matches!(r, Err(SamlError::DigestMismatch))),
-            ("sha1 refused", sign_xml(&authn_request_xml(), &sp_key(), SignatureAlgorithm::RsaSha1), |r| matches!(r, Err(SamlError::AlgorithmNotAllowed(_)))),
+            ("wrong key", sign_xml(&authn_request_xml(), &idp_key(), SignatureAlgorithm::RsaSha256), |r| {
+                matches!(r, Err(SamlError::SignatureInvalid))
+            }),
+            ("tampered", signed.replace("https://sp.example.com/acs\"", "https://sp.example.com/acs2\""), |r| {
+                matches!(r, Err(SamlError::DigestMismatch))
+            }),
+            ("sha1 refused", sign_xml(&authn_request_xml(), &sp_key(), SignatureAlgorithm::RsaSha1), |r| {
+                matches!(r, Err(SamlError::AlgorithmNotAllowed(_)))
+            }),
             ("sha512", sign_xml(&authn_request_xml(), &sp_key(), SignatureAlgorithm::RsaSha512), |r| r.is_ok()),
-            ("reference elsewhere", signed.replace("URI=\"#_req1\"", "URI=\"#_other\""), |r| matches!(r, Err(SamlError::SignatureStructure(_)))),
+            ("reference elsewhere", signed.replace("URI=\"#_req1\"", "URI=\"#_other\""), |r| {
+                matches!(r, Err(SamlError::SignatureStructure(_)))
+            }),
         ];
         for (name, xml, expect) in cases {
             let result = check(&post(&xml), &strict);
@@ -591,23 +662,41 @@ pub(crate) mod tests {
         strict.require_signed_requests = true;
         let xml = authn_request_xml();
         let url = |key: &SigningKey, algorithm| {
-            redirect_url(SSO, MessageKind::Request, &xml, Some("/after login"), Some((key as &dyn crate::XmlSigner, algorithm)))
-                .unwrap()
+            redirect_url(
+                SSO,
+                MessageKind::Request,
+                &xml,
+                Some("/after login"),
+                Some((key as &dyn crate::XmlSigner, algorithm)),
+            )
+            .unwrap()
         };
         let query = |url: String| url.split_once('?').unwrap().1.to_owned();
         let good = query(url(&sp_key(), SignatureAlgorithm::RsaSha256));
         type Expect = fn(&Result<AcceptedAuthnRequest, SamlError>) -> bool;
         let cases: Vec<(&str, String, Expect)> = vec![
             ("signed", good.clone(), |r| r.as_ref().is_ok_and(|a| a.relay_state.as_deref() == Some("/after login"))),
-            ("relay state changed", good.replace("RelayState=%2Fafter", "RelayState=%2Fevil"), |r| matches!(r, Err(SamlError::SignatureInvalid))),
-            ("parameters reordered", {
-                let mut parts: Vec<&str> = good.split('&').collect();
-                parts.reverse();
-                parts.join("&")
-            }, |r| r.is_ok()),
-            ("wrong key", query(url(&idp_key(), SignatureAlgorithm::RsaSha256)), |r| matches!(r, Err(SamlError::SignatureInvalid))),
-            ("sha1 refused", query(url(&sp_key(), SignatureAlgorithm::RsaSha1)), |r| matches!(r, Err(SamlError::AlgorithmNotAllowed(_)))),
-            ("unsigned", query(redirect_url(SSO, MessageKind::Request, &xml, None, None).unwrap()), |r| matches!(r, Err(SamlError::SignatureMissing))),
+            ("relay state changed", good.replace("RelayState=%2Fafter", "RelayState=%2Fevil"), |r| {
+                matches!(r, Err(SamlError::SignatureInvalid))
+            }),
+            (
+                "parameters reordered",
+                {
+                    let mut parts: Vec<&str> = good.split('&').collect();
+                    parts.reverse();
+                    parts.join("&")
+                },
+                |r| r.is_ok(),
+            ),
+            ("wrong key", query(url(&idp_key(), SignatureAlgorithm::RsaSha256)), |r| {
+                matches!(r, Err(SamlError::SignatureInvalid))
+            }),
+            ("sha1 refused", query(url(&sp_key(), SignatureAlgorithm::RsaSha1)), |r| {
+                matches!(r, Err(SamlError::AlgorithmNotAllowed(_)))
+            }),
+            ("unsigned", query(redirect_url(SSO, MessageKind::Request, &xml, None, None).unwrap()), |r| {
+                matches!(r, Err(SamlError::SignatureMissing))
+            }),
         ];
         for (name, query, expect) in cases {
             let message = InboundMessage::from_redirect_query(&query, &ParseLimits::default()).unwrap();

@@ -235,8 +235,9 @@ fn assertion(spec: &ResponseSpec, id: &str, now: OffsetDateTime) -> Element {
     if !spec.attributes.is_empty() {
         let mut statement = Element::new("saml", "AttributeStatement", NS_SAML);
         for attribute in &spec.attributes {
-            let mut element =
-                Element::new("saml", "Attribute", NS_SAML).attr("Name", &attribute.name).attr_opt("NameFormat", attribute.name_format.clone());
+            let mut element = Element::new("saml", "Attribute", NS_SAML)
+                .attr("Name", &attribute.name)
+                .attr_opt("NameFormat", attribute.name_format.clone());
             for value in &attribute.values {
                 element = element.child(attribute_value(value));
             }

@@ -59,10 +59,13 @@ pub struct SignedSaml11Assertion {
 
 fn subject(name_id: &NameId) -> Element {
     Element::new("saml", "Subject", NS_SAML11)
-        .child(Element::new("saml", "NameIdentifier", NS_SAML11).attr("Format", name_id.format.uri()).text(&name_id.value))
         .child(
-            Element::new("saml", "SubjectConfirmation", NS_SAML11)
-                .child(Element::new("saml", "ConfirmationMethod", NS_SAML11).text("urn:oasis:names:tc:SAML:1.0:cm:bearer")),
+            Element::new("saml", "NameIdentifier", NS_SAML11).attr("Format", name_id.format.uri()).text(&name_id.value),
+        )
+        .child(
+            Element::new("saml", "SubjectConfirmation", NS_SAML11).child(
+                Element::new("saml", "ConfirmationMethod", NS_SAML11).text("urn:oasis:names:tc:SAML:1.0:cm:bearer"),
+            ),
         )
 }
 

@@ -84,7 +84,6 @@ impl Element {
         }
     }
 
-
     pub fn declare(mut self, prefix: &str, ns: &str) -> Self {
         self.namespaces.push((prefix.to_owned(), ns.to_owned()));
         self
@@ -314,7 +313,8 @@ fn escape_attribute(value: &str, out: &mut String) {
 fn escape(input: &str, out: &mut String, replacement: impl Fn(char) -> Option<&'static str>) {
     let mut copied = 0;
     for (at, c) in input.char_indices() {
-        let forbidden = matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}');
+        let forbidden =
+            matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}');
         let with = if forbidden { Some("\u{FFFD}") } else { replacement(c) };
         if let Some(with) = with {
             out.push_str(&input[copied..at]);
@@ -359,9 +359,7 @@ fn malformed(reason: impl Into<String>) -> SamlError {
 fn unescape_text(raw: &str) -> Result<String, SamlError> {
     let normalized: Cow<str> =
         if raw.contains('\r') { Cow::Owned(raw.replace("\r\n", "\n").replace('\r', "\n")) } else { Cow::Borrowed(raw) };
-    quick_xml::escape::unescape(&normalized)
-        .map(Cow::into_owned)
-        .map_err(|e| malformed(format!("text: {e}")))
+    quick_xml::escape::unescape(&normalized).map(Cow::into_owned).map_err(|e| malformed(format!("text: {e}")))
 }
 
 /// XML 1.0 §3.3.3 attribute-value normalization for CDATA attributes:

@@ -45,7 +45,8 @@ fn idp_metadata_verifies_as_xml_for_xmlsec1() {
         return;
     }
     let path = scratch("idp-metadata.xml", idp_metadata().to_xml().as_bytes());
-    let (ok, _, stderr) = xmlsec1(&["--verify", "--pubkey-cert-pem", fixture("idp-cert.pem").to_str().unwrap(), path.to_str().unwrap()]);
+    let (ok, _, stderr) =
+        xmlsec1(&["--verify", "--pubkey-cert-pem", fixture("idp-cert.pem").to_str().unwrap(), path.to_str().unwrap()]);
     // No Signature node: xmlsec1 fails with exactly that complaint, not a parse error.
     assert!(!ok && stderr.contains("Signature"), "{stderr}");
 }
@@ -73,8 +74,11 @@ fn sp_metadata_import() {
     let metadata = parse_sp_metadata(&read_fixture("sp-metadata.xml")).unwrap();
     assert_eq!(metadata.entity_id, "https://sp.example.com");
     assert!(metadata.authn_requests_signed && metadata.want_assertions_signed);
-    let acs: Vec<_> =
-        metadata.assertion_consumer_services.iter().map(|a| (a.url.as_str(), a.index, a.binding.clone(), a.is_default)).collect();
+    let acs: Vec<_> = metadata
+        .assertion_consumer_services
+        .iter()
+        .map(|a| (a.url.as_str(), a.index, a.binding.clone(), a.is_default))
+        .collect();
     assert_eq!(
         acs,
         [
@@ -82,7 +86,10 @@ fn sp_metadata_import() {
             ("https://sp.example.com/artifact", Some(1), Binding::HttpArtifact, true),
         ]
     );
-    assert_eq!(metadata.single_logout_services[0].response_location.as_deref(), Some("https://sp.example.com/slo/done"));
+    assert_eq!(
+        metadata.single_logout_services[0].response_location.as_deref(),
+        Some("https://sp.example.com/slo/done")
+    );
     // The first key is for signing only; the second, without `use`, for both.
     assert_eq!(metadata.signing_certificates.len(), 2);
     assert_eq!(metadata.encryption_certificates.len(), 1);

@@ -12,8 +12,7 @@ use rand::{Rng, RngCore};
 use saml::{
     check_authn_request, check_logout_request, parse_sp_metadata, redirect_url, AlgorithmPolicy,
     AssertionConsumerService, AuthnRequest, Binding, InboundMessage, LogoutRequest, LogoutResponse, MessageKind,
-    NameIdFormat, ParseLimits, ReplayCache, RequestPolicy, ServiceProvider, SignatureAlgorithm, TrustedKey,
-    XmlSigner,
+    NameIdFormat, ParseLimits, ReplayCache, RequestPolicy, ServiceProvider, SignatureAlgorithm, TrustedKey, XmlSigner,
 };
 use time::OffsetDateTime;
 

@@ -10,8 +10,8 @@ use common::*;
 use saml::{
     build_logout_request, build_logout_response, check_authn_request, check_logout_request, AlgorithmPolicy,
     AssertionConsumerService, Binding, InboundMessage, LogoutRequestSpec, LogoutResponse, LogoutResponseSpec,
-    MessageKind, NameIdFormat, ParseLimits, ReceivedNameId, ReplayCache, RequestPolicy, SamlError,
-    ServiceProvider, SignatureAlgorithm, StatusCode, TrustedKey, XmlSigner,
+    MessageKind, NameIdFormat, ParseLimits, ReceivedNameId, ReplayCache, RequestPolicy, SamlError, ServiceProvider,
+    SignatureAlgorithm, StatusCode, TrustedKey, XmlSigner,
 };
 use time::OffsetDateTime;
 
@@ -142,7 +142,10 @@ fn logout_messages_we_sign_verify_with_xmlsec1_and_ourselves() {
         &LogoutRequestSpec {
             issuer: "http://www.okta.com/exk1vestibule".into(),
             destination: "https://sp.example.com/slo".into(),
-            name_id: ReceivedNameId { value: "ada@example.com".into(), format: Some(NameIdFormat::EmailAddress.uri().into()) },
+            name_id: ReceivedNameId {
+                value: "ada@example.com".into(),
+                format: Some(NameIdFormat::EmailAddress.uri().into()),
+            },
             session_indexes: vec!["_session-1".into()],
         },
         &clock(),
@@ -192,8 +195,13 @@ fn logout_messages_we_sign_verify_with_xmlsec1_and_ourselves() {
         assert_eq!(inbound.relay_state.as_deref(), Some("state"));
     }
     let parsed = LogoutResponse::from_message(
-        &InboundMessage::from_post(MessageKind::Response, &response.to_post(None).unwrap(), None, &ParseLimits::default())
-            .unwrap(),
+        &InboundMessage::from_post(
+            MessageKind::Response,
+            &response.to_post(None).unwrap(),
+            None,
+            &ParseLimits::default(),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert_eq!((parsed.status, parsed.sub_status), (StatusCode::Responder, Some(StatusCode::PartialLogout)));
@@ -205,7 +213,11 @@ fn signature_template(ds_prefix: &str, id: &str, prefix_list: Option<&str>, meth
     let p = if ds_prefix.is_empty() { String::new() } else { format!("{ds_prefix}:") };
     let xmlns = if ds_prefix.is_empty() { "xmlns".to_owned() } else { format!("xmlns:{ds_prefix}") };
     let inclusive = prefix_list
-        .map(|list| format!(r#"<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="{list}"/>"#))
+        .map(|list| {
+            format!(
+                r#"<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="{list}"/>"#
+            )
+        })
         .unwrap_or_default();
     format!(
         r##"<{p}Signature {xmlns}="http://www.w3.org/2000/09/xmldsig#"><{p}SignedInfo>

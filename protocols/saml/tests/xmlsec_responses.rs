@@ -102,7 +102,9 @@ fn typed_attribute_values_verify_with_xmlsec1() {
     assert!(response.xml.contains(
         r#"<saml:AttributeValue xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">Engineering</saml:AttributeValue>"#
     ), "{}", response.xml);
-    assert!(response.xml.contains(r#"<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="xs">"#));
+    assert!(response
+        .xml
+        .contains(r#"<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="xs">"#));
     if !have_xmlsec1() {
         return;
     }
@@ -125,8 +127,11 @@ fn saml11_assertion_verifies_with_xmlsec1() {
         )],
         lifetime: Default::default(),
     };
-    let assertion = build_saml11_assertion(&spec, &clock(), &mut rng(), &idp_key(), SignatureAlgorithm::RsaSha256).unwrap();
-    assert!(assertion.xml.contains(r#"AttributeName="upn" AttributeNamespace="http://schemas.xmlsoap.org/ws/2005/05/identity/claims""#));
+    let assertion =
+        build_saml11_assertion(&spec, &clock(), &mut rng(), &idp_key(), SignatureAlgorithm::RsaSha256).unwrap();
+    assert!(assertion
+        .xml
+        .contains(r#"AttributeName="upn" AttributeNamespace="http://schemas.xmlsoap.org/ws/2005/05/identity/claims""#));
     assert!(assertion.xml.ends_with("</ds:Signature></saml:Assertion>"));
     if !have_xmlsec1() {
         return;

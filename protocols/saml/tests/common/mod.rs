@@ -8,7 +8,9 @@ use std::process::Command;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use saml::{AssertionLifetime, AuthnInfo, NameId, NameIdFormat, ResponseSpec, SamlAttribute, SignaturePolicy, SigningKey};
+use saml::{
+    AssertionLifetime, AuthnInfo, NameId, NameIdFormat, ResponseSpec, SamlAttribute, SignaturePolicy, SigningKey,
+};
 use time::macros::datetime;
 use time::OffsetDateTime;
 use vestibule_core::FixedClock;
