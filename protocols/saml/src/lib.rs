@@ -47,8 +47,8 @@ pub use dsig::VerifiedSignature;
 pub use encrypt::{AssertionEncryption, ContentEncryption, KeyTransport};
 pub use error::{SamlError, StatusCode};
 pub use logout::{
-    build_logout_request, build_logout_response, check_logout_request, AcceptedLogoutRequest, LogoutRequest,
-    LogoutRequestSpec, LogoutResponse, LogoutResponseSpec, OutboundMessage, ReceivedNameId,
+    build_logout_request, build_logout_response, check_logout_request, check_logout_response, AcceptedLogoutRequest,
+    LogoutRequest, LogoutRequestSpec, LogoutResponse, LogoutResponseSpec, OutboundMessage, ReceivedNameId,
 };
 pub use metadata::{parse_sp_metadata, Endpoint, IdpMetadata, SpMetadata};
 pub use request::{

@@ -139,6 +139,35 @@ pub fn check_logout_request(
     Ok(AcceptedLogoutRequest { request, signature, relay_state: message.relay_state.clone() })
 }
 
+/// Checks an SP's answer to our LogoutRequest, in order: Version 2.0 (core
+/// §3.2.1), Issuer is the SP (core §3.7.2), signature (bindings §3.4.4.1,
+/// §3.5.4), IssueInstant (core §1.3.3), Destination (bindings §3.4.5.2), and
+/// InResponseTo is the ID of the request we sent (core §3.2.2). The status is
+/// returned for the gateway to act on, not judged here.
+pub fn check_logout_response(
+    message: &InboundMessage,
+    sp: &ServiceProvider,
+    policy: &RequestPolicy,
+    clock: &dyn Clock,
+    our_request_id: &str,
+) -> Result<LogoutResponse, SamlError> {
+    let response = LogoutResponse::from_message(message)?;
+    if response.version != "2.0" {
+        return Err(SamlError::VersionMismatch(response.version));
+    }
+    check_issuer(response.issuer.as_deref(), sp)?;
+    let signature = check_signature(message, sp)?;
+    check_issue_instant(response.issue_instant, policy, clock.now())?;
+    check_destination(response.destination.as_deref(), signature.is_some(), policy)?;
+    if response.in_response_to.as_deref() != Some(our_request_id) {
+        return Err(SamlError::Invalid {
+            field: "InResponseTo",
+            value: response.in_response_to.clone().unwrap_or_default(),
+        });
+    }
+    Ok(response)
+}
+
 /// Our LogoutRequest to an SP's SingleLogoutService.
 #[derive(Debug, Clone)]
 pub struct LogoutRequestSpec {

@@ -208,6 +208,30 @@ fn logout_messages_we_sign_verify_with_xmlsec1_and_ourselves() {
     assert_eq!(parsed.in_response_to.as_deref(), Some("_xmlsec1logout"));
 }
 
+#[test]
+fn logout_response_from_the_sp_is_checked() {
+    // The SP answers our LogoutRequest `_ours`, signed with its key, by Redirect.
+    let answer = |in_response_to: &str, issuer: &str| {
+        let message = build_logout_response(
+            &LogoutResponseSpec {
+                issuer: issuer.into(),
+                destination: SLO.into(),
+                in_response_to: Some(in_response_to.into()),
+                status: StatusCode::Success,
+            },
+            &clock(),
+            &mut rng(),
+        );
+        let key = sp_key();
+        let url = message.to_redirect_url(None, Some((&key as &dyn XmlSigner, SignatureAlgorithm::RsaSha256))).unwrap();
+        InboundMessage::from_redirect_query(url.split_once('?').unwrap().1, &ParseLimits::default()).unwrap()
+    };
+    let check = |message: &InboundMessage| saml::check_logout_response(message, &sp(), &policy(), &clock(), "_ours");
+    assert_eq!(check(&answer("_ours", "https://sp.example.com")).unwrap().status, StatusCode::Success);
+    assert!(matches!(check(&answer("_other", "https://sp.example.com")), Err(SamlError::Invalid { .. })));
+    assert!(matches!(check(&answer("_ours", "https://evil.example.com")), Err(SamlError::IssuerMismatch(_))));
+}
+
 /// A signature template in the given layout, for xmlsec1 to fill in.
 fn signature_template(ds_prefix: &str, id: &str, prefix_list: Option<&str>, method: &str, digest: &str) -> String {
     let p = if ds_prefix.is_empty() { String::new() } else { format!("{ds_prefix}:") };
