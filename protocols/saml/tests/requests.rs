@@ -268,7 +268,9 @@ fn canonicalization_matches_xmlsec1_on_varied_layouts() {
         ("http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", "http://www.w3.org/2001/04/xmlenc#sha512");
     const SHA1: (&str, &str) = ("http://www.w3.org/2000/09/xmldsig#rsa-sha1", "http://www.w3.org/2000/09/xmldsig#sha1");
     let dest = format!(r#"Destination="{SSO}" AssertionConsumerServiceURL="https://sp.example.com/acs""#);
-    let cases: Vec<(&str, String, &str, Option<&str>, (&str, &str))> = vec![
+    // (name, message with @SIG@, ds prefix, InclusiveNamespaces, (signature, digest) algorithms)
+    type Layout<'a> = (&'a str, String, &'a str, Option<&'a str>, (&'a str, &'a str));
+    let cases: Vec<Layout> = vec![
         (
             "default namespaces everywhere, ds as default too",
             format!(
