@@ -39,7 +39,8 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>, vault: Vault, metrics: Metrics) -> Self {
         let hasher = Hasher::new(config.passwords.hashers, config.passwords.queue);
-        Self { inner: Arc::new(Inner { config, store, clock, vault, hasher, metrics, caches: Caches::new() }) }
+        let caches = Caches::new(store.backend() == crate::store::Backend::Postgres);
+        Self { inner: Arc::new(Inner { config, store, clock, vault, hasher, metrics, caches }) }
     }
 
     pub fn now(&self) -> time::OffsetDateTime {
@@ -93,12 +94,22 @@ pub struct Caches {
     pub principals: Cache<String, Arc<CachedPrincipal>>,
 }
 
+/// How long a node may serve an entry that another node could have changed.
+/// With a shared PostgreSQL store, other nodes' revocations reach this node's
+/// caches within this bound; with embedded SQLite there is one node and
+/// entries live until invalidated or idle.
+const SHARED_STORE_TTL: Duration = Duration::from_secs(30);
+
 impl Caches {
-    fn new() -> Self {
+    fn new(shared_store: bool) -> Self {
+        fn cache<V: Clone + Send + Sync + 'static>(capacity: u64, shared_store: bool) -> Cache<String, V> {
+            let builder = Cache::builder().max_capacity(capacity).time_to_idle(Duration::from_secs(3600));
+            if shared_store { builder.time_to_live(SHARED_STORE_TTL).build() } else { builder.build() }
+        }
         Self {
-            sessions: Cache::builder().max_capacity(1_000_000).time_to_idle(Duration::from_secs(3600)).build(),
-            api_tokens: Cache::builder().max_capacity(100_000).time_to_idle(Duration::from_secs(3600)).build(),
-            principals: Cache::builder().max_capacity(1_000_000).time_to_idle(Duration::from_secs(3600)).build(),
+            sessions: cache(1_000_000, shared_store),
+            api_tokens: cache(100_000, shared_store),
+            principals: cache(1_000_000, shared_store),
         }
     }
 }
