@@ -189,13 +189,6 @@ pub enum Error {
         #[source]
         source: josekit::JoseError,
     },
-    /// A URL in configuration could not be parsed.
-    #[error("invalid URL {url:?}")]
-    Url {
-        url: String,
-        #[source]
-        source: url::ParseError,
-    },
 }
 
 impl From<Error> for OAuthError {
