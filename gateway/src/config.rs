@@ -31,6 +31,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "VESTIBULE_TLS", key: "tls", default: "self-signed", doc: "`self-signed` (generate a localhost certificate on first start and reuse it), `files` (with VESTIBULE_TLS_CERT and VESTIBULE_TLS_KEY) or `off` (plain HTTP behind a TLS-terminating proxy, and for tests)." },
     Setting { env: "VESTIBULE_TLS_CERT", key: "tls_cert", default: "", doc: "PEM certificate chain, with VESTIBULE_TLS=files." },
     Setting { env: "VESTIBULE_TLS_KEY", key: "tls_key", default: "", doc: "PEM private key, with VESTIBULE_TLS=files." },
+    Setting { env: "VESTIBULE_CATALOG_DIR", key: "catalog_dir", default: "(the catalog built into the binary)", doc: "A directory of catalog entry files (`*.toml`, the catalog-data/apps format) to serve instead of the built-in catalog; SIGHUP and the Admin Console reload it." },
     Setting { env: "VESTIBULE_ORG_NAME", key: "org_name", default: "Acme", doc: "The organisation's name, shown to people." },
     Setting { env: "VESTIBULE_BOOTSTRAP_ADMIN_LOGIN", key: "bootstrap_admin_login", default: "admin@example.com", doc: "Login of the first super admin, created only when the store is empty." },
     Setting { env: "VESTIBULE_BOOTSTRAP_ADMIN_PASSWORD", key: "bootstrap_admin_password", default: "(random, printed once)", doc: "Password of the first super admin, applied only when the store is empty." },
@@ -204,6 +205,7 @@ pub struct Config {
     pub database: DatabaseUrl,
     pub database_max_connections: u32,
     pub tls: TlsMode,
+    pub catalog_dir: Option<PathBuf>,
     pub org_name: String,
     pub bootstrap: Bootstrap,
     pub master_key: Option<Secret>,
@@ -275,6 +277,7 @@ impl Config {
             database,
             database_max_connections: reader.number("VESTIBULE_DATABASE_MAX_CONNECTIONS", 16, 1, 1000)?,
             tls,
+            catalog_dir: reader.raw("VESTIBULE_CATALOG_DIR").map(PathBuf::from),
             org_name,
             bootstrap: Bootstrap {
                 admin_login,

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod apps;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
@@ -13,7 +14,9 @@ pub mod directory;
 pub mod error;
 pub mod filter;
 pub mod metrics;
+pub mod oauth;
 pub mod passwords;
+pub mod saml_idp;
 pub mod server;
 pub mod signin;
 pub mod state;
@@ -48,9 +51,11 @@ pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, 
             None => tracing::info!(login = %created.login, "created the first super admin"),
         }
     }
+    let catalog = apps::catalog::CatalogHandle::load(config.catalog_dir.as_deref())
+        .map_err(|m| config::ConfigError::new("VESTIBULE_CATALOG_DIR", m))?;
     let metrics = metrics::Metrics::new();
     metrics.active_sessions.set(store.count_live_sessions(clock.now()).await?);
-    Ok(AppState::new(config, store, clock, vault, metrics))
+    Ok(AppState::new(config, store, clock, vault, metrics, catalog))
 }
 
 /// A running gateway, for tests and embedding.

@@ -19,6 +19,7 @@ pub struct Metrics {
     pub active_sessions: IntGauge,
     pub sign_ins: IntCounterVec,
     pub cache: IntCounterVec,
+    pub launches: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -60,8 +61,14 @@ impl Metrics {
             &["cache", "result"],
         )
         .expect("valid metric");
+        let launches = IntCounterVec::new(
+            Opts::new("vestibule_launches_total", "App launches through the gateway, by protocol."),
+            &["protocol"],
+        )
+        .expect("valid metric");
         for collector in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(launches.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(active_sessions.clone()),
             Box::new(sign_ins.clone()),
@@ -69,7 +76,7 @@ impl Metrics {
         ] {
             registry.register(collector).expect("metric registered once");
         }
-        Self { registry, requests, latency, active_sessions, sign_ins, cache }
+        Self { registry, requests, latency, active_sessions, sign_ins, cache, launches }
     }
 
     pub fn cache_lookup(&self, cache: &str, hit: bool) {

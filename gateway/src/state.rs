@@ -27,6 +27,7 @@ pub struct Inner {
     pub hasher: Hasher,
     pub metrics: Metrics,
     pub caches: Caches,
+    pub catalog: crate::apps::catalog::CatalogHandle,
 }
 
 impl std::ops::Deref for AppState {
@@ -37,10 +38,17 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>, vault: Vault, metrics: Metrics) -> Self {
+    pub fn new(
+        config: Config,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        vault: Vault,
+        metrics: Metrics,
+        catalog: crate::apps::catalog::CatalogHandle,
+    ) -> Self {
         let hasher = Hasher::new(config.passwords.hashers, config.passwords.queue);
         let caches = Caches::new(store.backend() == crate::store::Backend::Postgres);
-        Self { inner: Arc::new(Inner { config, store, clock, vault, hasher, metrics, caches }) }
+        Self { inner: Arc::new(Inner { config, store, clock, vault, hasher, metrics, caches, catalog }) }
     }
 
     pub fn now(&self) -> time::OffsetDateTime {
@@ -57,6 +65,8 @@ impl AppState {
             // Sessions and tokens hold only ids; a user's status and roles are
             // read per request through the principal cache.
             Invalidation::User { id } => self.caches.principals.invalidate(&id).await,
+            Invalidation::App { id } => self.caches.apps.invalidate(&id).await,
+            Invalidation::Assignments { user_id } => self.caches.assignments.invalidate(&user_id).await,
         }
     }
 
@@ -76,6 +86,10 @@ pub enum Invalidation {
     Session { cookie_digest: String },
     ApiToken { digest: String },
     User { id: String },
+    /// An app's configuration (settings, status, keys).
+    App { id: String },
+    /// One person's assignments.
+    Assignments { user_id: String },
 }
 
 /// A user as the permission checks see them: status and admin roles.
@@ -92,6 +106,10 @@ pub struct Caches {
     pub api_tokens: Cache<String, Arc<ApiTokenRecord>>,
     /// Users with their roles, by user id.
     pub principals: Cache<String, Arc<CachedPrincipal>>,
+    /// App integrations by id.
+    pub apps: Cache<String, Arc<crate::apps::AppInstance>>,
+    /// Each person's assignments, by user id.
+    pub assignments: Cache<String, crate::apps::cache::AssignedApps>,
 }
 
 /// How long a node may serve an entry that another node could have changed.
@@ -110,6 +128,8 @@ impl Caches {
             sessions: cache(1_000_000, shared_store),
             api_tokens: cache(100_000, shared_store),
             principals: cache(1_000_000, shared_store),
+            apps: cache(100_000, shared_store),
+            assignments: cache(2_000_000, shared_store),
         }
     }
 }

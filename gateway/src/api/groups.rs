@@ -158,6 +158,7 @@ pub async fn delete(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
     let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
     principal.require(Permission::ManageGroups)?;
     let group = find(&state, &id).await?;
+    crate::apps::cache::group_deleting(&state, &group.id).await?;
     state.store.delete_group(&group.id).await?;
     state
         .log(EventBuilder::new("group.lifecycle.delete", "Delete okta group", Actor::user(&principal.user), &ctx.client).target(Target::group(&group)))
@@ -190,6 +191,7 @@ async fn membership(state: AppState, ctx: Ctx, group_id: String, user_id: String
         state.store.remove_member(&group.id, &user.id, now).await?;
         ("group.user_membership.remove", "Remove user from group membership")
     };
+    crate::apps::cache::membership_changed(&state, &group.id, &user.id).await?;
     state
         .log(
             EventBuilder::new(event_type, message, Actor::user(&principal.user), &ctx.client)

@@ -1,5 +1,6 @@
 //! The management and authentication APIs, in Okta's URL layout and JSON shapes.
 
+mod apps;
 mod authn;
 mod groups;
 mod logs;
@@ -20,6 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
+pub use apps::{app_json, app_link_json, catalog_query, create_app, launchable_links, update_app};
 pub use tokens::revoke_token as revoke_api_token;
 pub use users::{user_json, validate_profile};
 
@@ -44,6 +46,20 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/groups/{id}/users", get(groups::members))
         .route("/api/v1/groups/{id}/users/{user_id}", put(groups::add_member).delete(groups::remove_member))
         .route("/api/v1/logs", get(logs::list))
+        .route("/api/v1/apps", get(apps::list).post(apps::create))
+        .route("/api/v1/apps/{id}", get(apps::get_one).put(apps::replace).delete(apps::delete))
+        .route("/api/v1/apps/{id}/lifecycle/{op}", post(apps::lifecycle))
+        .route("/api/v1/apps/{id}/users", get(apps::users).post(apps::assign_user))
+        .route("/api/v1/apps/{id}/users/{user_id}", get(apps::get_user).post(apps::update_user).delete(apps::unassign_user))
+        .route("/api/v1/apps/{id}/groups", get(apps::groups))
+        .route("/api/v1/apps/{id}/groups/{group_id}", get(apps::get_group).put(apps::assign_group).delete(apps::unassign_group))
+        .route("/api/v1/apps/{id}/credentials/keys", get(apps::keys))
+        .route("/api/v1/apps/{id}/credentials/keys/{kid}", get(apps::key))
+        .route("/api/v1/users/{id}/appLinks", get(apps::app_links))
+        .route("/api/v1/groups/{id}/apps", get(apps::group_apps))
+        .route("/api/v1/catalog/apps", get(apps::catalog_search))
+        .route("/api/v1/catalog/apps/{name}", get(apps::catalog_entry))
+        .route("/api/v1/catalog/lifecycle/reload", post(apps::catalog_reload))
         .route("/api/v1/api-tokens", get(tokens::list))
         .route("/api/v1/api-tokens/current", axum::routing::delete(tokens::revoke_current))
         .route("/api/v1/api-tokens/{id}", get(tokens::get_one).delete(tokens::revoke))

@@ -290,6 +290,9 @@ pub async fn create(State(state): State<AppState>, Caller(principal): Caller, ct
         at: now,
     };
     state.store.insert_user(&new, &group_ids).await?;
+    for group_id in &group_ids {
+        crate::apps::cache::membership_changed(&state, group_id, &new.id).await?;
+    }
     let record = state.store.user(&new.id).await?.ok_or_else(|| ApiError::internal(&"user vanished after insert"))?;
     state
         .log(
@@ -372,6 +375,9 @@ async fn write_user(state: AppState, principal: Principal, ctx: Ctx, key: String
     }
     state.invalidate(Invalidation::User { id: record.user.id.clone() }).await;
     let updated = state.store.user(&record.user.id).await?.ok_or_else(|| ApiError::not_found("User", &key))?;
+    if updated.user.profile != record.user.profile {
+        crate::apps::cache::profile_changed(&state, &updated.user).await?;
+    }
     Ok(Json(user_json(&state, &updated.user)))
 }
 
@@ -402,6 +408,7 @@ pub async fn delete(State(state): State<AppState>, ctx: Ctx, Path(key): Path<Str
     }
     state.store.delete_user(&record.user.id).await?;
     state.invalidate(Invalidation::User { id: record.user.id.clone() }).await;
+    state.invalidate(Invalidation::Assignments { user_id: record.user.id.clone() }).await;
     state
         .log(EventBuilder::new("user.lifecycle.delete.completed", "Delete user", actor, &ctx.client).target(Target::user(&record.user)))
         .await;

@@ -116,6 +116,63 @@ CREATE TABLE settings (
     value TEXT NOT NULL
 );
 "#,
+}, Migration {
+    version: 2,
+    name: "app integrations, signing keys, assignments",
+    sql: r#"
+CREATE TABLE apps (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    label TEXT NOT NULL,
+    label_lower TEXT NOT NULL,
+    status TEXT NOT NULL,
+    sign_on_mode TEXT NOT NULL,
+    catalog_name TEXT,
+    settings TEXT NOT NULL,
+    credentials TEXT NOT NULL,
+    visibility TEXT NOT NULL,
+    accessibility TEXT NOT NULL,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL
+);
+CREATE INDEX apps_name ON apps (name);
+CREATE INDEX apps_label ON apps (label_lower);
+
+CREATE TABLE app_keys (
+    kid TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    certificate TEXT NOT NULL,
+    sealed_private_key TEXT NOT NULL,
+    created TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX app_keys_app ON app_keys (app_id);
+
+CREATE TABLE app_group_assignments (
+    app_id TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+    group_id TEXT NOT NULL REFERENCES user_groups (id) ON DELETE CASCADE,
+    priority BIGINT NOT NULL,
+    profile TEXT NOT NULL,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    PRIMARY KEY (app_id, group_id)
+);
+CREATE INDEX app_group_assignments_group ON app_group_assignments (group_id);
+
+CREATE TABLE app_user_assignments (
+    app_id TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    scope TEXT NOT NULL,
+    username TEXT,
+    profile TEXT NOT NULL,
+    sort_order BIGINT NOT NULL DEFAULT 0,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    PRIMARY KEY (app_id, user_id)
+);
+CREATE INDEX app_user_assignments_user ON app_user_assignments (user_id);
+"#,
 }];
 
 /// The newest schema version this build knows.

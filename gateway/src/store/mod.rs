@@ -7,6 +7,7 @@
 //! documents are TEXT. Where the dialects differ (JSON extraction, advisory
 //! locks) the code asks [`Store::backend`].
 
+mod apps;
 mod directory;
 mod log;
 mod migrations;
@@ -20,6 +21,7 @@ use sqlx::{AnyPool, Executor};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+pub use apps::{GroupAssignment, UserAssignment};
 pub use directory::{NewUser, UserQuery, UserRecord};
 pub use log::LogQuery;
 pub use sessions::{ApiTokenRecord, SessionRecord};

@@ -4,7 +4,9 @@
 //! hidden field that must match) and are checked against the Origin header.
 
 mod admin;
+pub mod admin_apps;
 mod home;
+mod launch;
 mod login;
 mod password;
 
@@ -30,6 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/login/sessionCookieRedirect", get(login::session_cookie_redirect))
         .route("/login/signout", get(login::signout_page).post(login::signout))
         .route("/app/UserHome", get(home::dashboard))
+        .route("/app/UserHome/order", axum::routing::post(home::reorder))
+        .route("/home/{name}/{id}/launch", get(launch::launch))
         .route("/welcome/{token}", get(password::activation_page).post(password::activation_submit))
         .route("/signin/reset-password/{token}", get(password::reset_page).post(password::reset_submit))
         .route("/admin", get(admin::home))
