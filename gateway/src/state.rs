@@ -110,6 +110,10 @@ pub struct Caches {
     pub apps: Cache<String, Arc<crate::apps::AppInstance>>,
     /// Each person's assignments, by user id.
     pub assignments: Cache<String, crate::apps::cache::AssignedApps>,
+    /// Parsed SAML signing keys by kid: parsed once, at first use or rotation.
+    pub saml_keys: Cache<String, Arc<saml::SigningKey>>,
+    /// SAML AuthnRequest and LogoutRequest IDs seen while valid (replay defence).
+    pub saml_replay: Cache<String, ()>,
 }
 
 /// How long a node may serve an entry that another node could have changed.
@@ -130,6 +134,8 @@ impl Caches {
             principals: cache(1_000_000, shared_store),
             apps: cache(100_000, shared_store),
             assignments: cache(2_000_000, shared_store),
+            saml_keys: Cache::builder().max_capacity(100_000).build(),
+            saml_replay: Cache::builder().max_capacity(1_000_000).time_to_live(Duration::from_secs(15 * 60)).build(),
         }
     }
 }

@@ -301,7 +301,7 @@ pub async fn find(state: &AppState, id: &str) -> ApiResult<AppInstance> {
 }
 
 pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     Ok(Json(app_json(&state, &find(&state, &id).await?)))
 }
@@ -338,7 +338,7 @@ pub async fn replace(State(state): State<AppState>, Caller(principal): Caller, c
 }
 
 pub async fn lifecycle(State(state): State<AppState>, ctx: Ctx, Path((id, op)): Path<(String, String)>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::ManageApps)?;
     let status = match op.as_str() {
         "activate" => AppStatus::Active,
@@ -360,7 +360,7 @@ pub async fn lifecycle(State(state): State<AppState>, ctx: Ctx, Path((id, op)): 
 }
 
 pub async fn delete(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::ManageApps)?;
     let app = find(&state, &id).await?;
     if app.status == AppStatus::Active {
@@ -415,7 +415,7 @@ fn group_assignment_json(state: &AppState, g: &GroupAssignment) -> Value {
 }
 
 pub async fn users(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Response> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let app = find(&state, &id).await?;
     let limit = ctx.params.limit(50, 500)?;
@@ -477,7 +477,7 @@ pub async fn assign_user(State(state): State<AppState>, Caller(principal): Calle
 }
 
 pub async fn get_user(State(state): State<AppState>, ctx: Ctx, Path((id, user_id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let app = find(&state, &id).await?;
     let a = state.store.user_assignment(&app.id, &user_id).await?.ok_or_else(|| ApiError::not_found("AppUser", &user_id))?;
@@ -511,7 +511,7 @@ pub async fn update_user(State(state): State<AppState>, Caller(principal): Calle
 }
 
 pub async fn unassign_user(State(state): State<AppState>, ctx: Ctx, Path((id, user_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::ManageApps)?;
     let app = find(&state, &id).await?;
     let a = state.store.user_assignment(&app.id, &user_id).await?.ok_or_else(|| ApiError::not_found("AppUser", &user_id))?;
@@ -530,7 +530,7 @@ pub async fn unassign_user(State(state): State<AppState>, ctx: Ctx, Path((id, us
 }
 
 pub async fn groups(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let app = find(&state, &id).await?;
     let rows = state.store.group_assignments_of_app(&app.id).await?;
@@ -548,7 +548,7 @@ pub struct AssignGroup {
 }
 
 pub async fn get_group(State(state): State<AppState>, ctx: Ctx, Path((id, group_id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let app = find(&state, &id).await?;
     let g = state.store.group_assignment(&app.id, &group_id).await?.ok_or_else(|| ApiError::not_found("ApplicationGroupAssignment", &group_id))?;
@@ -577,7 +577,7 @@ pub async fn assign_group(State(state): State<AppState>, Caller(principal): Call
 }
 
 pub async fn unassign_group(State(state): State<AppState>, ctx: Ctx, Path((id, group_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::ManageApps)?;
     let app = find(&state, &id).await?;
     if !assignments::unassign_group(&state, &app, &group_id).await? {
@@ -594,7 +594,7 @@ pub async fn unassign_group(State(state): State<AppState>, ctx: Ctx, Path((id, g
 }
 
 pub async fn keys(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let app = find(&state, &id).await?;
     let keys = state.store.app_keys(&app.id).await?;
@@ -602,7 +602,7 @@ pub async fn keys(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
 }
 
 pub async fn key(State(state): State<AppState>, ctx: Ctx, Path((id, kid)): Path<(String, String)>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let app = find(&state, &id).await?;
     let keys = state.store.app_keys(&app.id).await?;
@@ -641,7 +641,7 @@ pub async fn launchable_links(state: &AppState, user_id: &str) -> ApiResult<Vec<
 }
 
 pub async fn app_links(State(state): State<AppState>, ctx: Ctx, Path(key): Path<String>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     let user_id = if key == "me" {
         principal.user.id.clone()
     } else {
@@ -656,7 +656,7 @@ pub async fn app_links(State(state): State<AppState>, ctx: Ctx, Path(key): Path<
 }
 
 pub async fn group_apps(State(state): State<AppState>, ctx: Ctx, Path(group_id): Path<String>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     state.store.group(&group_id).await?.ok_or_else(|| ApiError::not_found("UserGroup", &group_id))?;
     let mut out = Vec::new();
@@ -692,7 +692,7 @@ pub fn catalog_query<'a>(params: &'a super::Params) -> ApiResult<::catalog::Quer
 }
 
 pub async fn catalog_search(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Response> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let query = catalog_query(&ctx.params)?;
     let catalog = state.catalog.snapshot();
@@ -706,7 +706,7 @@ pub async fn catalog_search(State(state): State<AppState>, ctx: Ctx) -> ApiResul
 }
 
 pub async fn catalog_entry(State(state): State<AppState>, ctx: Ctx, Path(name): Path<String>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let catalog = state.catalog.snapshot();
     let entry = catalog.get(&name).ok_or_else(|| ApiError::not_found("CatalogApp", &name))?;
@@ -714,7 +714,7 @@ pub async fn catalog_entry(State(state): State<AppState>, ctx: Ctx, Path(name): 
 }
 
 pub async fn catalog_reload(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::ManageOrg)?;
     let count = state.catalog.reload().map_err(|e| ApiError::field("catalog", &e))?;
     state

@@ -53,7 +53,7 @@ impl FieldMap for GroupFields {
 }
 
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Response> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let params = &ctx.params;
     let limit = params.limit(200, 10_000)?;
@@ -138,7 +138,7 @@ async fn find(state: &AppState, id: &str) -> ApiResult<Group> {
 }
 
 pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     Ok(Json(group_json(&state, &find(&state, &id).await?)))
 }
@@ -155,7 +155,7 @@ pub async fn replace(State(state): State<AppState>, Caller(principal): Caller, c
 }
 
 pub async fn delete(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::ManageGroups)?;
     let group = find(&state, &id).await?;
     crate::apps::cache::group_deleting(&state, &group.id).await?;
@@ -167,7 +167,7 @@ pub async fn delete(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
 }
 
 pub async fn members(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Response> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let group = find(&state, &id).await?;
     let limit = ctx.params.limit(1000, 1000)?;
@@ -179,7 +179,7 @@ pub async fn members(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Str
 }
 
 async fn membership(state: AppState, ctx: Ctx, group_id: String, user_id: String, add: bool) -> ApiResult<StatusCode> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::ManageGroups)?;
     let group = find(&state, &group_id).await?;
     let user = state.store.user(&user_id).await?.ok_or_else(|| ApiError::not_found("User", &user_id))?.user;

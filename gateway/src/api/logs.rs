@@ -41,7 +41,7 @@ fn timestamp(name: &str, value: &str) -> ApiResult<String> {
 }
 
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Response> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let params = &ctx.params;
     let limit = params.limit(100, 1000)?;

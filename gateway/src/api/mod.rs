@@ -194,6 +194,7 @@ pub fn peer(extensions: &axum::http::Extensions) -> Option<std::net::SocketAddr>
 /// Request context every handler wants: headers, peer, method and parameters.
 pub struct Ctx {
     pub headers: HeaderMap,
+    pub path: String,
     pub method: axum::http::Method,
     pub params: Params,
     pub client: crate::syslog::ClientInfo,
@@ -204,7 +205,13 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Ctx {
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, ApiError> {
         let client = crate::auth::client_info(&parts.headers, peer(&parts.extensions));
-        Ok(Ctx { headers: parts.headers.clone(), method: parts.method.clone(), params: Params::from_uri(&parts.uri), client })
+        Ok(Ctx {
+            headers: parts.headers.clone(),
+            path: parts.uri.path().to_owned(),
+            method: parts.method.clone(),
+            params: Params::from_uri(&parts.uri),
+            client,
+        })
     }
 }
 
@@ -216,6 +223,6 @@ impl axum::extract::FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, ApiError> {
-        crate::auth::api_principal(state, &parts.method, &parts.headers).await.map(Caller)
+        crate::auth::api_principal(state, &parts.method, parts.uri.path(), &parts.headers).await.map(Caller)
     }
 }

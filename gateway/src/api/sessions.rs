@@ -43,7 +43,7 @@ fn session_json(state: &AppState, s: &SessionRecord, login: &str) -> Value {
 }
 
 async fn own_session(state: &AppState, ctx: &Ctx) -> ApiResult<(Arc<SessionRecord>, String)> {
-    let principal = auth::api_principal(state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(state, &ctx.method, &ctx.path, &ctx.headers).await?;
     match principal.credential {
         Credential::Session(s) => Ok((s, principal.user.login().to_owned())),
         Credential::ApiToken(_) => Err(ApiError::invalid_session().with_cause("sid: /sessions/me needs the session cookie")),
@@ -93,7 +93,7 @@ async fn end(state: &AppState, ctx: &Ctx, session: &SessionRecord) -> ApiResult<
 }
 
 async fn admin_find(state: &AppState, ctx: &Ctx, id: &str, permission: Permission) -> ApiResult<SessionRecord> {
-    let principal = auth::api_principal(state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(permission)?;
     let session = state.store.session(id).await?.ok_or_else(|| ApiError::not_found("Session", id))?;
     if session.expires_at <= state.now() {

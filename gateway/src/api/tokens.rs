@@ -28,14 +28,14 @@ fn token_json(state: &AppState, t: &ApiTokenRecord) -> Value {
 }
 
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let tokens = state.store.api_tokens().await?;
     Ok(Json(Value::Array(tokens.iter().map(|t| token_json(&state, t)).collect())))
 }
 
 pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let tokens = state.store.api_tokens().await?;
     let token = tokens.iter().find(|t| t.id == id).ok_or_else(|| ApiError::not_found("ApiToken", &id))?;
@@ -53,7 +53,7 @@ pub async fn revoke_token(state: &AppState, actor: Actor, client: &crate::syslog
 }
 
 pub async fn revoke(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     let tokens = state.store.api_tokens().await?;
     let token = tokens.iter().find(|t| t.id == id).ok_or_else(|| ApiError::not_found("ApiToken", &id))?;
     if token.user_id != principal.user.id {
@@ -64,7 +64,7 @@ pub async fn revoke(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
 }
 
 pub async fn revoke_current(State(state): State<AppState>, ctx: Ctx) -> ApiResult<StatusCode> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     let Credential::ApiToken(token) = &principal.credential else {
         return Err(ApiError::invalid_token());
     };

@@ -86,7 +86,7 @@ impl FieldMap for UserFields {
 }
 
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> ApiResult<Response> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::Read)?;
     let params = &ctx.params;
     let limit = params.limit(200, 200)?;
@@ -318,7 +318,7 @@ async fn find(state: &AppState, principal: &Principal, key: &str) -> ApiResult<U
 }
 
 pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(key): Path<String>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     let record = find(&state, &principal, &key).await?;
     if record.user.id != principal.user.id {
         principal.require(Permission::Read)?;
@@ -392,7 +392,7 @@ pub async fn replace(State(state): State<AppState>, Caller(principal): Caller, c
 /// Deleting a user who is not yet deactivated deactivates them (as Okta
 /// does); deleting a deactivated user removes them.
 pub async fn delete(State(state): State<AppState>, ctx: Ctx, Path(key): Path<String>) -> ApiResult<StatusCode> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::ManageUsers)?;
     let record = find(&state, &principal, &key).await?;
     if record.user.id == principal.user.id {
@@ -427,7 +427,7 @@ async fn transition(state: &AppState, user: &User, to: UserStatus) -> ApiResult<
 }
 
 pub async fn lifecycle(State(state): State<AppState>, ctx: Ctx, Path((key, op)): Path<(String, String)>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::ManageUsers)?;
     let operation = Lifecycle::parse(&op).ok_or_else(|| ApiError::not_found("Lifecycle operation", &op))?;
     let record = find(&state, &principal, &key).await?;
@@ -512,7 +512,7 @@ pub async fn change_password(State(state): State<AppState>, Caller(principal): C
 }
 
 pub async fn groups(State(state): State<AppState>, ctx: Ctx, Path(key): Path<String>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     let record = find(&state, &principal, &key).await?;
     if record.user.id != principal.user.id {
         principal.require(Permission::Read)?;
@@ -522,7 +522,7 @@ pub async fn groups(State(state): State<AppState>, ctx: Ctx, Path(key): Path<Str
 }
 
 pub async fn revoke_sessions(State(state): State<AppState>, ctx: Ctx, Path(key): Path<String>) -> ApiResult<StatusCode> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::ManageUsers)?;
     let record = find(&state, &principal, &key).await?;
     let ended = auth::end_user_sessions(&state, &record.user.id).await;
@@ -550,7 +550,7 @@ fn role_json(state: &AppState, user_id: &str, id: &str, role: AdminRole, created
 }
 
 pub async fn roles(State(state): State<AppState>, ctx: Ctx, Path(key): Path<String>) -> ApiResult<Json<Value>> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     let record = find(&state, &principal, &key).await?;
     if record.user.id != principal.user.id {
         principal.require(Permission::Read)?;
@@ -589,7 +589,7 @@ pub async fn grant_role(State(state): State<AppState>, Caller(principal): Caller
 }
 
 pub async fn revoke_role(State(state): State<AppState>, ctx: Ctx, Path((key, role_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
-    let principal = auth::api_principal(&state, &ctx.method, &ctx.headers).await?;
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
     principal.require(Permission::ManageOrg)?;
     let record = find(&state, &principal, &key).await?;
     let roles = state.store.roles_of(&record.user.id).await?;
