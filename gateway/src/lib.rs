@@ -111,6 +111,21 @@ impl Gateway {
         self.state.store.close().await;
     }
 
+    /// Arranges for SIGHUP to reload the app catalog (keeping the current one
+    /// if the new files are invalid).
+    pub fn reload_catalog_on_sighup(&self) {
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+            while hangups.recv().await.is_some() {
+                match state.catalog.reload() {
+                    Ok(count) => tracing::info!(entries = count, "reloaded the app catalog"),
+                    Err(problems) => tracing::error!(%problems, "the app catalog did not reload; the previous one stays"),
+                }
+            }
+        });
+    }
+
     /// Arranges for SIGTERM or SIGINT to stop the server.
     pub fn stop_on_signal(&mut self) {
         if let Some(stop) = self.stop.take() {

@@ -41,6 +41,21 @@ enum Command {
     },
     /// Print every setting with its environment name, default and meaning.
     Settings,
+    /// Work with the app catalog.
+    Catalog {
+        #[command(subcommand)]
+        action: CatalogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Check catalog entry files (default: catalog-data/apps) against the schema; print every
+    /// problem with its file and field, and exit 1 if there is any.
+    Check {
+        /// A directory of `*.toml` entries.
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -55,6 +70,19 @@ enum TokenCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Catalog { action: CatalogCommand::Check { dir } } = &cli.command {
+        let dir = dir.clone().unwrap_or_else(|| PathBuf::from("catalog-data/apps"));
+        return match gateway::apps::catalog::CatalogHandle::load(Some(&dir)) {
+            Ok(handle) => {
+                println!("{}: {} entries, all valid", dir.display(), handle.snapshot().len());
+                ExitCode::SUCCESS
+            }
+            Err(problems) => {
+                eprintln!("{problems}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Command::Settings = cli.command {
         for s in config::SETTINGS {
             println!("{:<36} default: {}\n    {}", s.env, s.default, s.doc);
@@ -114,6 +142,7 @@ async fn run(command: Command, config: Config) -> Result<(), StartError> {
             let public_url = config.public_url.clone();
             let mut gateway = gateway::Gateway::start(config, clock).await?;
             gateway.stop_on_signal();
+            gateway.reload_catalog_on_sighup();
             tracing::info!(listen = %gateway.addr, public_url = %public_url, "Vestibule is serving");
             println!("Vestibule is serving on {} — open {}login", gateway.addr, public_url);
             gateway.wait().await;
@@ -152,6 +181,6 @@ async fn run(command: Command, config: Config) -> Result<(), StartError> {
             eprintln!("Created API token \"{name}\" for {}. It is shown only this once.", admin.login());
             Ok(())
         }
-        Command::Settings => Ok(()),
+        Command::Settings | Command::Catalog { .. } => Ok(()),
     }
 }

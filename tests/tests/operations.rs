@@ -331,3 +331,85 @@ async fn health_readiness_and_metrics() {
     assert_eq!(gw.http.get(gw.url("/readyz")).send().await.unwrap().status(), 503);
     gw.stop().await;
 }
+
+#[test]
+fn catalog_check_names_file_and_field() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let ok = Command::new(vestibule_bin()).args(["catalog", "check"]).arg(root.join("catalog-data/apps")).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("broken.toml"), "name = \"broken\"\nlabel = 3\n").unwrap();
+    let bad = Command::new(vestibule_bin()).args(["catalog", "check"]).arg(dir.path()).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let text = String::from_utf8(bad.stderr).unwrap();
+    assert!(text.contains("broken.toml: label"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_swaps_the_catalog_and_keeps_it_when_invalid() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let catalog = tempfile::tempdir().unwrap();
+    for name in ["slack", "zoom"] {
+        std::fs::copy(root.join(format!("catalog-data/apps/{name}.toml")), catalog.path().join(format!("{name}.toml"))).unwrap();
+    }
+    let storage = tests::Storage::new(Backend::Sqlite).await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(vestibule_bin())
+        .arg("serve")
+        .env("VESTIBULE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("VESTIBULE_PUBLIC_URL", &base)
+        .env("VESTIBULE_TLS", "off")
+        .env("VESTIBULE_DATA_DIR", &storage.data_dir)
+        .env("VESTIBULE_BOOTSTRAP_API_TOKEN", API_TOKEN)
+        .env("VESTIBULE_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("VESTIBULE_CATALOG_DIR", catalog.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_healthy(&base).await;
+    let client = reqwest::Client::new();
+    let count = |client: &reqwest::Client| {
+        let request = client.get(format!("{base}/api/v1/catalog/apps?limit=200")).header("authorization", format!("SSWS {API_TOKEN}"));
+        async move { request.send().await.unwrap().json::<Vec<Value>>().await.unwrap().len() }
+    };
+    assert_eq!(count(&client).await, 2);
+    std::fs::copy(root.join("catalog-data/apps/github.toml"), catalog.path().join("github.toml")).unwrap();
+    let hup = |pid: u32| Command::new("kill").arg("-HUP").arg(pid.to_string()).status().unwrap();
+    hup(child.id());
+    let mut reloaded = false;
+    for _ in 0..100 {
+        if count(&client).await == 3 {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(reloaded, "SIGHUP reloads the catalog");
+    std::fs::write(catalog.path().join("broken.toml"), "name = 1").unwrap();
+    hup(child.id());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(count(&client).await, 3, "an invalid catalog does not replace the current one");
+    assert_eq!(client.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+on_both_backends!(migrations_are_idempotent_and_one_time_tokens_single_use);
+
+async fn migrations_are_idempotent_and_one_time_tokens_single_use(backend: Backend) {
+    let gw = TestGateway::start(backend).await;
+    let store = &gw.state().store;
+    assert!(store.migrate().await.unwrap().is_empty(), "a second migration run applies nothing");
+    let now = tests::start_instant();
+    let user: Value = gw.create_user("once@example.com", "Once", "Only").await;
+    let uid = user["id"].as_str().unwrap();
+    store.insert_one_time_token("digest-1", "reset", uid, now, now + time::Duration::minutes(5)).await.unwrap();
+    assert_eq!(store.peek_one_time_token("digest-1", "activation", now).await.unwrap(), None, "purpose is part of the key");
+    assert_eq!(store.take_one_time_token("digest-1", "reset", now).await.unwrap().as_deref(), Some(uid));
+    assert_eq!(store.take_one_time_token("digest-1", "reset", now).await.unwrap(), None, "single use");
+    store.insert_one_time_token("digest-2", "reset", uid, now, now + time::Duration::minutes(5)).await.unwrap();
+    assert_eq!(store.take_one_time_token("digest-2", "reset", now + time::Duration::minutes(6)).await.unwrap(), None, "expired");
+    gw.stop().await;
+}
