@@ -88,6 +88,13 @@ impl Source for MapSource {
 /// A TOML file whose top-level keys are the settings' `key` names.
 pub struct FileSource(HashMap<String, String>);
 
+impl std::fmt::Debug for FileSource {
+    /// Names the settings the file sets, never their values (some are secrets).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
 impl FileSource {
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
