@@ -413,3 +413,31 @@ async fn migrations_are_idempotent_and_one_time_tokens_single_use(backend: Backe
     assert_eq!(store.take_one_time_token("digest-2", "reset", now + time::Duration::minutes(6)).await.unwrap(), None, "expired");
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_create_prints_a_working_token_once() {
+    let storage = tests::Storage::new(Backend::Sqlite).await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = spawn_daemon(&storage, port);
+    wait_healthy(&base).await;
+    let output = Command::new(vestibule_bin())
+        .args(["token", "create", "--name", "ci-script"])
+        .env("VESTIBULE_DATA_DIR", &storage.data_dir)
+        .env("VESTIBULE_DATABASE_URL", &storage.database_url)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    assert!(token.len() >= 40 && !token.contains(' '), "{token}");
+    let client = reqwest::Client::new();
+    let users = client.get(format!("{base}/api/v1/users")).header("authorization", format!("SSWS {token}")).send().await.unwrap();
+    assert_eq!(users.status(), 200, "the printed token works against the running server");
+    let listed: Vec<Value> = client.get(format!("{base}/api/v1/api-tokens")).header("authorization", format!("SSWS {token}")).send().await.unwrap().json().await.unwrap();
+    assert!(listed.iter().any(|t| t["name"] == "ci-script"));
+    assert!(!serde_json::to_string(&listed).unwrap().contains(&token), "the value is never listed");
+    let empty = Command::new(vestibule_bin()).args(["token", "create", "--name", " "]).env("VESTIBULE_DATA_DIR", &storage.data_dir).output().unwrap();
+    assert_eq!(empty.status.code(), Some(64));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
