@@ -55,6 +55,13 @@ pub async fn authenticate(state: &AppState, login: &str, password: &Secret, clie
         }
         Some(found) => {
             let still_locked = found.user.status == UserStatus::LockedOut && found.locked_until.is_some_and(|t| t > now);
+            if found.user.status == UserStatus::LockedOut && !still_locked {
+                // The lock has run out: the account unlocks itself and its
+                // failure count starts again, so the next run of failures
+                // locks it again.
+                state.store.set_status(&found.user.id, UserStatus::Active, now).await?;
+                state.invalidate(Invalidation::User { id: found.user.id.clone() }).await;
+            }
             let ok = state
                 .hasher
                 .verify(password, found.password_hash.as_deref())
@@ -65,9 +72,6 @@ pub async fn authenticate(state: &AppState, login: &str, password: &Secret, clie
             } else if !ok {
                 Err(SignInError::InvalidCredentials)
             } else if found.user.status == UserStatus::LockedOut {
-                // The lock has run out: the account unlocks itself.
-                state.store.set_status(&found.user.id, UserStatus::Active, now).await?;
-                state.invalidate(Invalidation::User { id: found.user.id.clone() }).await;
                 Ok(())
             } else if !found.user.status.may_sign_in() {
                 Err(SignInError::NotAllowed)

@@ -211,7 +211,15 @@ async fn lockout_and_unlock(backend: Backend) {
     let right = authn(&gw, "lock@example.com", GOOD_PASSWORD).await;
     assert_eq!(right.status(), 401);
     assert_eq!(right.json::<Value>().await.unwrap()["errorCode"], "E0000004");
-    // After the lockout period the account unlocks itself.
+    // After the lockout period the account unlocks itself, and a new run of
+    // failures locks it again.
+    gw.clock.advance(time::Duration::minutes(11));
+    for _ in 0..3 {
+        assert_eq!(authn(&gw, "lock@example.com", "Wrong-Password-123").await.status(), 401);
+    }
+    let relocked: Value = gw.admin(Method::GET, &format!("/api/v1/users/{id}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(relocked["status"], "LOCKED_OUT", "an expired lock must not allow unlimited guesses");
+    assert_eq!(authn(&gw, "lock@example.com", GOOD_PASSWORD).await.status(), 401);
     gw.clock.advance(time::Duration::minutes(11));
     assert_eq!(authn(&gw, "lock@example.com", GOOD_PASSWORD).await.status(), 200);
     let unlocked: Value = gw.admin(Method::GET, &format!("/api/v1/users/{id}")).send().await.unwrap().json().await.unwrap();
@@ -224,7 +232,7 @@ async fn lockout_and_unlock(backend: Backend) {
     assert_eq!(authn(&gw, "lock@example.com", GOOD_PASSWORD).await.status(), 200);
     // Both the lockout and the failures are in the System Log.
     let locks: Vec<Value> = gw.admin(Method::GET, "/api/v1/logs").query(&[("filter", "eventType eq \"user.account.lock\"")]).send().await.unwrap().json().await.unwrap();
-    assert_eq!(locks.len(), 2);
+    assert_eq!(locks.len(), 3);
     assert_eq!(locks[0]["target"][0]["id"], id);
     let unknown: Vec<Value> = {
         authn(&gw, "ghost@example.com", "Whatever-123456").await;
