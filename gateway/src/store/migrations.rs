@@ -177,7 +177,7 @@ CREATE INDEX app_user_assignments_user ON app_user_assignments (user_id);
 
 /// The newest schema version this build knows.
 pub fn latest() -> i64 {
-    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+    MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
 pub(super) async fn apply(store: &Store) -> Result<Vec<i64>> {
@@ -208,7 +208,9 @@ async fn apply_locked(conn: &mut sqlx::AnyConnection) -> Result<Vec<i64>> {
         }
     }
     let mut done = Vec::new();
-    for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+    let mut pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)).collect();
+    pending.sort_by_key(|m| m.version);
+    for migration in pending {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         for statement in migration.sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             sqlx::query(statement).execute(&mut *tx).await?;
