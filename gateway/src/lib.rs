@@ -21,8 +21,10 @@ pub mod server;
 pub mod signin;
 pub mod state;
 pub mod store;
+pub mod swa;
 pub mod syslog;
 pub mod web;
+pub mod wsfed;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

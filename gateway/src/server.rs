@@ -32,6 +32,8 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::web::admin_apps::router())
         .merge(crate::saml_idp::router())
         .merge(crate::oauth::router())
+        .merge(crate::swa::router())
+        .merge(crate::wsfed::router())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route("/readyz", axum::routing::get(readyz))
         .route("/metrics", axum::routing::get(crate::metrics::serve))

@@ -52,11 +52,7 @@ pub async fn launch(
         },
         SignOnMode::Saml2 => crate::saml_idp::idp_initiated(&state, &app, &assignment, &person.user, &session, &client).await,
         SignOnMode::OpenIdConnect => crate::oauth::dashboard_launch(&state, &app, &person.user).await,
-        SignOnMode::WsFederation | SignOnMode::AutoLogin => error_page(
-            &state,
-            StatusCode::NOT_IMPLEMENTED,
-            "Sign-on not available",
-            &format!("{} sign-on is not available in this version of Vestibule.", app.sign_on_mode.label()),
-        ),
+        SignOnMode::WsFederation => crate::wsfed::idp_initiated(&state, &app, &assignment, &person.user, &client).await,
+        SignOnMode::AutoLogin => crate::swa::launch(&state, &app, &assignment, &person.user, &client).await,
     }
 }
