@@ -1,0 +1,530 @@
+// Vestibule's sign-in pages in a real browser: headless Chromium (Debian's
+// /usr/bin/chromium) driven by playwright-core, against a gateway process
+// this file starts on a free loopback port with its own data directory.
+//
+// Every browser request that is not for that gateway is aborted, so a test
+// that follows a bad redirect fails here instead of reaching the network.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BIN = resolve(process.env.VESTIBULE_BIN || join(here, '../../target/debug/vestibule'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+// Set to a folder to keep a screenshot of the dashboard there (never committed).
+const SCREENSHOT_DIR = process.env.VESTIBULE_SCREENSHOT_DIR;
+
+const ADMIN = { login: 'admin@example.com', password: 'Correct-Horse-Battery-9' };
+const API_TOKEN = '00browsertesttoken0123456789abcdef';
+const ORG = 'Initech';
+const PERSON_PASSWORD = 'Plum-Orchard-Lantern-42';
+
+const STEP_TIMEOUT = 10_000; // one browser action or HTTP call
+const TEST_TIMEOUT = 60_000; // one whole test
+const START_TIMEOUT = 30_000; // the gateway answering /healthz
+
+let gateway; // { child, base, dataDir, output }
+let browser;
+let failed = false;
+
+// ---------------------------------------------------------------- harness
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function startGateway() {
+  if (!existsSync(BIN)) {
+    throw new Error(
+      `the gateway binary ${BIN} does not exist: build it with ` +
+        '`cargo build -p gateway --bin vestibule` or set VESTIBULE_BIN',
+    );
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'vestibule-browser-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME || dataDir,
+    RUST_LOG: process.env.RUST_LOG || 'warn',
+    NO_COLOR: '1',
+    VESTIBULE_LISTEN: `127.0.0.1:${port}`,
+    VESTIBULE_PUBLIC_URL: base,
+    VESTIBULE_TLS: 'off',
+    VESTIBULE_DATA_DIR: dataDir,
+    VESTIBULE_BOOTSTRAP_ADMIN_LOGIN: ADMIN.login,
+    VESTIBULE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    VESTIBULE_BOOTSTRAP_API_TOKEN: API_TOKEN,
+    VESTIBULE_ORG_NAME: ORG,
+  };
+  const child = spawn(BIN, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Keep the tail of the gateway's output to show when something fails.
+  const output = [];
+  const keep = (chunk) => {
+    output.push(...chunk.toString().split('\n').filter(Boolean));
+    if (output.length > 200) output.splice(0, output.length - 200);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = null;
+  child.on('exit', (code, signal) => {
+    exited = { code, signal };
+  });
+  const g = { child, base, dataDir, output, exited: () => exited };
+
+  const deadline = Date.now() + START_TIMEOUT;
+  while (Date.now() < deadline) {
+    if (exited) {
+      throw new Error(`the gateway exited during start-up (${JSON.stringify(exited)}):\n${output.join('\n')}`);
+    }
+    try {
+      const r = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) });
+      if (r.ok && (await r.text()).trim() === 'ok') return g;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(100);
+  }
+  await stopGateway(g);
+  throw new Error(`the gateway did not answer ${base}/healthz within ${START_TIMEOUT} ms:\n${output.join('\n')}`);
+}
+
+async function stopGateway(g) {
+  if (!g) return;
+  if (!g.exited()) {
+    const gone = new Promise((r) => g.child.once('exit', r));
+    g.child.kill('SIGTERM');
+    const timer = setTimeout(() => g.child.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(timer);
+  }
+  await rm(g.dataDir, { recursive: true, force: true });
+}
+
+// If the runner dies without running `after`, take the gateway with it.
+process.once('exit', () => {
+  if (gateway && !gateway.exited()) gateway.child.kill('SIGKILL');
+});
+
+/** Okta-compatible management API, authorised with an SSWS token. */
+async function api(method, path, body, token = API_TOKEN) {
+  const r = await fetch(gateway.base + path, {
+    method,
+    headers: {
+      Authorization: `SSWS ${token}`,
+      Accept: 'application/json',
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+    signal: AbortSignal.timeout(STEP_TIMEOUT),
+  });
+  const text = await r.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON; keep the text for the message below.
+  }
+  return { status: r.status, json, text };
+}
+
+let people = 0;
+/** A new active person with a password, made through the API. */
+async function createPerson(firstName, lastName) {
+  people += 1;
+  const login = `${firstName.toLowerCase()}.${people}@example.com`;
+  const r = await api('POST', '/api/v1/users?activate=true', {
+    profile: { login, email: login, firstName, lastName },
+    credentials: { password: { value: PERSON_PASSWORD } },
+  });
+  assert.equal(r.status, 200, `creating ${login}: ${r.status} ${r.text}`);
+  return { id: r.json.id, login, password: PERSON_PASSWORD, name: `${firstName} ${lastName}` };
+}
+
+// GATEWAY BUG (see the test "the browser's own form POST is accepted"): every
+// HTML page is served with `Referrer-Policy: no-referrer`, so Chromium (as the
+// Fetch standard says) sends `Origin: null` with each form POST, and csrf_ok()
+// in gateway/src/web/mod.rs refuses "null" with a 403. Until that is fixed, the
+// browser contexts of the other tests send such a POST from Node instead, with
+// the same headers and cookies but the page's real origin -- what the browser
+// sends once the referrer policy allows it -- and hand the answer (status,
+// Location, Set-Cookie) back to the page, so the flows behind the forms can be
+// tested. (Chromium does not let an intercepted request's Origin be changed.)
+// VESTIBULE_BROWSER_STRICT=1 turns this off.
+const REWRITE_NULL_ORIGIN = process.env.VESTIBULE_BROWSER_STRICT !== '1';
+let rewrittenOrigins = 0;
+
+/**
+ * A fresh browser context (no cookies) whose pages may only talk to the
+ * gateway under test.
+ */
+async function newPage({ rewriteNullOrigin = REWRITE_NULL_ORIGIN } = {}) {
+  const context = await browser.newContext({ baseURL: gateway.base });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  context.setDefaultNavigationTimeout(STEP_TIMEOUT);
+  await context.route('**/*', async (route, request) => {
+    if (new URL(request.url()).origin !== gateway.base) return route.abort('blockedbyclient');
+    const headers = await request.allHeaders();
+    if (rewriteNullOrigin && request.method() === 'POST' && headers.origin === 'null') {
+      rewrittenOrigins += 1;
+      const response = await route.fetch({ headers: { ...headers, origin: gateway.base }, maxRedirects: 0, timeout: STEP_TIMEOUT });
+      return route.fulfill({ response });
+    }
+    return route.continue();
+  });
+  const page = await context.newPage();
+  return { context, page };
+}
+
+async function sidCookie(context) {
+  return (await context.cookies(gateway.base)).find((c) => c.name === 'sid');
+}
+
+/** Signs in through the form and waits for the page it leads to. */
+async function signIn(page, who, fromURI) {
+  const url = fromURI === undefined ? '/login' : `/login?fromURI=${encodeURIComponent(fromURI)}`;
+  await page.goto(url);
+  await page.getByLabel('Username').fill(who.login);
+  await page.getByLabel('Password').fill(who.password);
+  const response = await loginPost(page, () => page.getByRole('button', { name: 'Sign in' }).click());
+  if (response.status() !== 303) {
+    const alert = (await page.locator('[role=alert]').allInnerTexts()).join(' ');
+    assert.fail(`signing in as ${who.login}: POST /login answered ${response.status()} "${alert}"`);
+  }
+  await page.waitForURL((u) => u.pathname !== '/login');
+}
+
+/** The POST /login response produced by `action`. */
+function loginPost(page, action) {
+  return Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/login' && r.request().method() === 'POST'),
+    action(),
+  ]).then(([response]) => response);
+}
+
+/** Runs a test body with its own browser context, closed however it ends. */
+function browserTest(name, body, options = {}) {
+  test(name, { timeout: TEST_TIMEOUT }, async (t) => {
+    const { context, page } = await newPage(options);
+    try {
+      await body({ t, context, page });
+    } catch (e) {
+      failed = true;
+      throw e;
+    } finally {
+      await context.close();
+    }
+  });
+}
+
+before(async () => {
+  gateway = await startGateway();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: START_TIMEOUT,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, { timeout: 2 * START_TIMEOUT });
+
+after(async () => {
+  if (rewrittenOrigins > 0) {
+    process.stdout.write(`worked around the Origin: null bug on ${rewrittenOrigins} form POSTs\n`);
+  }
+  if (browser) await browser.close().catch(() => {});
+  if (failed && gateway) {
+    process.stderr.write(`--- last lines of the gateway's output ---\n${gateway.output.slice(-40).join('\n')}\n`);
+  }
+  await stopGateway(gateway);
+}, { timeout: 20_000 });
+
+// ---------------------------------------------------------------- tests
+
+// Fails until the gateway is fixed: the browser's own form POSTs carry
+// `Origin: null` (the pages' `Referrer-Policy: no-referrer` makes the Fetch
+// standard serialise the origin as "null" for non-GET requests), and csrf_ok()
+// in gateway/src/web/mod.rs rejects it, so nobody can sign in, sign out, set a
+// password or manage tokens in a real browser. The other tests work around it
+// (see REWRITE_NULL_ORIGIN); this one sends exactly what Chromium sends.
+browserTest("the browser's own form POST is accepted (no Origin rewriting)", async ({ context, page }) => {
+  const mary = await createPerson('Mary', 'Jackson');
+  const form = await page.goto('/login');
+  await page.getByLabel('Username').fill(mary.login);
+  await page.getByLabel('Password').fill(mary.password);
+  const response = await loginPost(page, () => page.getByRole('button', { name: 'Sign in' }).click());
+  assert.equal(
+    response.status(),
+    303,
+    `the sign-in page was served with Referrer-Policy: ${form.headers()['referrer-policy']}, so ` +
+      `Chromium posted the form with Origin: ${await response.request().headerValue('origin')}, ` +
+      `and the gateway answered ${response.status()}: ` +
+      `"${(await page.locator('[role=alert]').allInnerTexts()).join(' ')}"`,
+  );
+  await page.waitForURL('**/app/UserHome');
+  assert.ok(await sidCookie(context));
+}, { rewriteNullOrigin: false });
+
+browserTest('a person sent to sign in uses only the keyboard and comes back to the dashboard', async ({ t, context, page }) => {
+  const ada = await createPerson('Ada', 'Lovelace');
+
+  await page.goto('/app/UserHome');
+  const url = new URL(page.url());
+  assert.equal(url.pathname, '/login');
+  assert.equal(url.searchParams.get('fromURI'), '/app/UserHome');
+  await assert.doesNotReject(page.getByText(ORG, { exact: true }).waitFor(), 'the org name is shown');
+
+  // The username field has autofocus; Tab moves on, Enter submits.
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'username');
+  await page.keyboard.type(ada.login);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'password');
+  await page.keyboard.type(ada.password);
+  const response = await loginPost(page, () => page.keyboard.press('Enter'));
+  assert.equal(response.status(), 303);
+  assert.equal(await response.headerValue('location'), '/app/UserHome');
+
+  await page.waitForURL('**/app/UserHome');
+  await page.getByRole('heading', { name: 'My Apps', level: 1 }).waitFor();
+  await page.getByRole('region', { name: `Apps managed by ${ORG}` }).waitFor();
+  const account = page.getByRole('navigation', { name: 'Account' });
+  assert.match(await account.innerText(), new RegExp(`Signed in as\\s+${ada.name}`));
+  // Not an administrator: no way into the Admin Console.
+  assert.equal(await page.getByRole('link', { name: 'Admin Console' }).count(), 0);
+
+  const sid = await sidCookie(context);
+  assert.ok(sid, 'a sid cookie is set');
+  assert.equal(sid.httpOnly, true, 'the sid cookie is HttpOnly');
+  assert.equal(await page.evaluate(() => document.cookie.includes('sid=')), false, 'scripts cannot read sid');
+
+  if (SCREENSHOT_DIR) {
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
+    const file = join(SCREENSHOT_DIR, 'dashboard.png');
+    await page.screenshot({ path: file, fullPage: true });
+    t.diagnostic(`dashboard screenshot: ${file}`);
+  }
+});
+
+browserTest('a wrong password shows the alert, keeps the username and starts no session', async ({ context, page }) => {
+  const grace = await createPerson('Grace', 'Hopper');
+
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(grace.login);
+  await page.getByLabel('Password').fill('Not-The-Right-One-77');
+  const response = await loginPost(page, () => page.getByRole('button', { name: 'Sign in' }).click());
+  assert.equal(response.status(), 401);
+
+  const alert = page.getByRole('alert');
+  assert.match(await alert.innerText(), /^Unable to sign in/);
+  assert.equal(await page.getByLabel('Username').inputValue(), grace.login);
+  assert.equal(await page.getByLabel('Password').inputValue(), '', 'the password is not sent back');
+  assert.equal(await sidCookie(context), undefined, 'no session cookie');
+
+  // And the server agrees: the dashboard still asks for a sign-in.
+  await page.goto('/app/UserHome');
+  assert.equal(new URL(page.url()).pathname, '/login');
+});
+
+browserTest('the sign-in page is labelled, announces errors and shows keyboard focus', async ({ page }) => {
+  const response = await page.goto('/login');
+  const csp = response.headers()['content-security-policy'] || '';
+  assert.match(csp, /frame-ancestors 'none'/, `CSP: ${csp}`);
+  assert.doesNotMatch(csp, /script-src[^;]*'unsafe-inline'/, `CSP: ${csp}`);
+
+  assert.ok((await page.getAttribute('html', 'lang'))?.trim(), 'html has a lang');
+  assert.equal(await page.getByLabel('Username').getAttribute('id'), 'username');
+  assert.equal(await page.getByLabel('Password').getAttribute('id'), 'password');
+  // Every visible form control has a label a screen reader will read.
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea')]
+      .filter((el) => el.type !== 'hidden')
+      .filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+      .map((el) => el.outerHTML),
+  );
+  assert.deepEqual(unlabelled, []);
+
+  // Focus order by keyboard, each stop visibly marked (a real outline): the
+  // username field has autofocus, Tab walks forward, Shift+Tab walks back.
+  const focused = () =>
+    page.evaluate(() => {
+      const el = document.activeElement;
+      const style = getComputedStyle(el);
+      return {
+        what: el.id || `${el.tagName.toLowerCase()}:${el.textContent.trim()}`,
+        focusVisible: el.matches(':focus-visible'),
+        outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
+      };
+    });
+  const stops = [await focused()];
+  for (const key of ['Tab', 'Tab', 'Shift+Tab', 'Shift+Tab']) {
+    await page.keyboard.press(key);
+    stops.push(await focused());
+  }
+  const stop = (what) => ({ what, focusVisible: true, outline: true });
+  assert.deepEqual(stops, [
+    stop('username'),
+    stop('password'),
+    stop('button:Sign in'),
+    stop('password'),
+    stop('username'),
+  ]);
+
+  // An error is announced (role=alert) and tied to the field it is about.
+  await page.getByLabel('Username').fill('nobody@example.com');
+  await page.getByLabel('Password').fill('Not-The-Right-One-77');
+  const refused = await loginPost(page, () => page.getByRole('button', { name: 'Sign in' }).click());
+  assert.equal(refused.status(), 401);
+  const alert = page.getByRole('alert');
+  assert.equal(await alert.count(), 1);
+  assert.match(await alert.innerText(), /^Unable to sign in/);
+  const alertId = await alert.getAttribute('id');
+  assert.ok(alertId, 'the alert has an id');
+  assert.equal(await page.getByLabel('Username').getAttribute('aria-describedby'), alertId);
+});
+
+browserTest('signing out ends the session on the server', async ({ context, page }) => {
+  const alan = await createPerson('Alan', 'Turing');
+  await signIn(page, alan);
+  assert.equal(new URL(page.url()).pathname, '/app/UserHome');
+  const before = await sidCookie(context);
+  assert.ok(before, 'signed in');
+
+  await Promise.all([page.waitForURL('**/login'), page.getByRole('button', { name: 'Sign out' }).click()]);
+  assert.equal(await sidCookie(context), undefined, 'the cookie is cleared');
+
+  await page.goto('/app/UserHome');
+  assert.equal(new URL(page.url()).pathname, '/login');
+
+  // The old cookie value is dead too, not merely forgotten by the browser.
+  const r = await fetch(`${gateway.base}/app/UserHome`, {
+    headers: { Cookie: `sid=${before.value}` },
+    redirect: 'manual',
+    signal: AbortSignal.timeout(STEP_TIMEOUT),
+  });
+  assert.ok(r.status >= 300 && r.status < 400, `status ${r.status}`);
+  assert.match(r.headers.get('location') || '', /^\/login\?fromURI=/);
+});
+
+browserTest('an admin creates an API token in the Admin Console, uses it, and revokes it', async ({ page }) => {
+  await signIn(page, ADMIN);
+  await page.getByRole('link', { name: 'Admin Console' }).click();
+  await page.waitForURL('**/admin');
+  await page.getByRole('link', { name: 'API Tokens' }).click();
+  await page.waitForURL('**/admin/tokens');
+
+  const name = `browser-test-${Date.now()}`;
+  await page.getByLabel('Token name').fill(name);
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await page.getByRole('status').filter({ hasText: `Token “${name}” created` }).waitFor();
+  const token = await page.locator('#token-value').inputValue();
+  assert.ok(token.length >= 20, 'a token value is shown');
+  assert.equal(await page.getByLabel('Token value').inputValue(), token);
+
+  const listed = await api('GET', '/api/v1/users', null, token);
+  assert.equal(listed.status, 200, listed.text);
+  assert.ok(listed.json.some((u) => u.profile.login === ADMIN.login), 'the admin is listed');
+
+  await Promise.all([
+    page.waitForURL('**/admin/tokens'),
+    page.getByRole('button', { name: `Revoke token ${name}` }).click(),
+  ]);
+  assert.equal(await page.getByRole('button', { name: `Revoke token ${name}` }).count(), 0, 'the token is gone from the list');
+  assert.equal(await page.locator('#token-value').count(), 0, 'the value is not shown again');
+
+  const refused = await api('GET', '/api/v1/users', null, token);
+  assert.equal(refused.status, 401, `a revoked token is refused: ${refused.text}`);
+});
+
+browserTest('a password reset link sets a new password that signs in', async ({ context, page }) => {
+  const edsger = await createPerson('Edsger', 'Dijkstra');
+  const reset = await api('POST', `/api/v1/users/${edsger.id}/lifecycle/reset_password?sendEmail=false`);
+  assert.equal(reset.status, 200, reset.text);
+  const link = reset.json.resetPasswordUrl;
+  assert.ok(link.startsWith(`${gateway.base}/signin/reset-password/`), link);
+
+  await page.goto(link);
+  await page.getByRole('heading', { name: 'Reset your password' }).waitFor();
+  const fresh = 'Quartz-Meadow-Violin-58';
+  await page.getByLabel('New password', { exact: true }).fill(fresh);
+  await page.getByLabel('Repeat new password').fill('Quartz-Meadow-Violin-59');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  assert.match(await page.getByRole('alert').innerText(), /do not match/);
+  assert.equal(new URL(page.url()).pathname, new URL(link).pathname, 'still on the reset page');
+
+  await page.getByLabel('New password', { exact: true }).fill(fresh);
+  await page.getByLabel('Repeat new password').fill(fresh);
+  await Promise.all([page.waitForURL('**/login'), page.getByRole('button', { name: 'Set password' }).click()]);
+
+  await signIn(page, { ...edsger, password: fresh });
+  assert.equal(new URL(page.url()).pathname, '/app/UserHome');
+  assert.match(await page.getByRole('navigation', { name: 'Account' }).innerText(), /Edsger Dijkstra/);
+  assert.ok(await sidCookie(context));
+
+  // The link was spent.
+  const again = await page.goto(link);
+  assert.equal(again.status(), 404);
+  await page.getByRole('heading', { name: 'Link expired' }).waitFor();
+});
+
+browserTest('a fromURI on another site is ignored after sign-in', async ({ page }) => {
+  const barbara = await createPerson('Barbara', 'Liskov');
+  await page.goto(`/login?fromURI=${encodeURIComponent('https://evil.example/')}`);
+  assert.equal(await page.locator('input[name=fromURI]').inputValue(), '/app/UserHome');
+  await page.getByLabel('Username').fill(barbara.login);
+  await page.getByLabel('Password').fill(barbara.password);
+  const response = await loginPost(page, () => page.getByRole('button', { name: 'Sign in' }).click());
+  assert.equal(await response.headerValue('location'), '/app/UserHome');
+  await page.waitForURL('**/app/UserHome');
+  assert.equal(new URL(page.url()).origin, gateway.base);
+
+  // Scheme-relative and backslash forms of the same trick.
+  for (const from of ['//evil.example/', '/\\evil.example/']) {
+    const r = await page.goto(`/login?fromURI=${encodeURIComponent(from)}`);
+    assert.equal(new URL(page.url()).origin, gateway.base, `fromURI=${from} (status ${r.status()})`);
+    assert.equal(new URL(page.url()).pathname, '/app/UserHome', `fromURI=${from}`);
+  }
+});
+
+browserTest('deactivating a person ends their session at the next page', async ({ page }) => {
+  const ken = await createPerson('Ken', 'Thompson');
+  await signIn(page, ken);
+  assert.equal(new URL(page.url()).pathname, '/app/UserHome');
+
+  const r = await api('POST', `/api/v1/users/${ken.id}/lifecycle/deactivate`);
+  assert.equal(r.status, 200, r.text);
+
+  await page.goto('/app/UserHome');
+  assert.equal(new URL(page.url()).pathname, '/login');
+  // And they cannot sign in again.
+  await page.getByLabel('Username').fill(ken.login);
+  await page.getByLabel('Password').fill(ken.password);
+  const response = await loginPost(page, () => page.getByRole('button', { name: 'Sign in' }).click());
+  assert.equal(response.status(), 401);
+  await page.getByRole('alert').waitFor();
+});
