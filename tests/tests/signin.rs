@@ -136,6 +136,7 @@ async fn login_page(gw: &TestGateway, from: &str) -> (String, String) {
     let csp = headers["content-security-policy"].to_str().unwrap().to_owned();
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"), "{csp}");
     assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "same-origin", "no-referrer makes browsers send Origin: null on form posts");
     let csrf_cookie = cookie_value(&set_cookie(&headers, "vestibule_csrf").expect("CSRF cookie"));
     let html = page.text().await.unwrap();
     assert!(html.contains("Acme"), "the page shows the org name");

@@ -70,7 +70,9 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
             );
         }
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        // same-origin, not no-referrer: under no-referrer browsers send
+        // `Origin: null` with form posts, which the origin check must refuse.
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
         headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     }
     if state.config.tls != crate::config::TlsMode::Off {
@@ -106,7 +108,9 @@ pub fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<Stri
 /// header (when sent) against our public origin.
 pub fn csrf_ok(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool {
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        if origin != state.config.public_origin() {
+        // `null` is what a browser sends when it withholds the origin (privacy
+        // settings, some redirects); the token below still decides.
+        if origin != "null" && origin != state.config.public_origin() {
             return false;
         }
     }
