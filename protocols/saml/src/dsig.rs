@@ -63,6 +63,21 @@ pub(crate) fn sign_enveloped(
     Ok(())
 }
 
+/// Signs a whole message the way a peer does: parses `xml` (with the usual
+/// bounds), inserts an enveloped signature after its Issuer, and returns the
+/// canonical signed document. What the test service providers and SP-side
+/// tooling use; the IdP's own messages are signed as they are built.
+pub fn sign_message(xml: &str, signer: &dyn XmlSigner, algorithm: SignatureAlgorithm) -> Result<String, SamlError> {
+    let mut root = crate::xml::parse(xml.as_bytes(), &crate::xml::ParseLimits::default())?;
+    let issuer_at = root
+        .children
+        .iter()
+        .position(|n| matches!(n, Node::Element(e) if e.local_name() == "Issuer"))
+        .map_or(0, |i| i + 1);
+    sign_enveloped(&mut root, "ID", issuer_at, signer, algorithm, &[])?;
+    Ok(root.canonical())
+}
+
 /// Which signature a verified message carried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerifiedSignature {

@@ -29,6 +29,7 @@
 
 #![forbid(unsafe_code)]
 
+mod attributes;
 mod binding;
 mod crypto;
 mod dsig;
@@ -41,9 +42,10 @@ mod response;
 mod saml11;
 mod xml;
 
+pub use attributes::GroupFilter;
 pub use binding::{redirect_url, Binding, InboundMessage, MessageKind};
 pub use crypto::{AlgorithmPolicy, SignatureAlgorithm, SigningKey, TrustedKey, XmlSigner};
-pub use dsig::VerifiedSignature;
+pub use dsig::{sign_message, VerifiedSignature};
 pub use encrypt::{AssertionEncryption, ContentEncryption, KeyTransport};
 pub use error::{SamlError, StatusCode};
 pub use logout::{

@@ -1,0 +1,258 @@
+//! An app's SAML options, read from Okta's `settings.signOn` shape into the
+//! types the `saml` crate decides with. Read on each request from the cached
+//! app, so an update takes effect as soon as the app cache is invalidated.
+
+use saml::{
+    AlgorithmPolicy, AssertionConsumerService, AssertionEncryption, Binding, ContentEncryption, GroupFilter,
+    KeyTransport, NameIdFormat, SamlError, ServiceProvider, SignatureAlgorithm, SignaturePolicy, TrustedKey,
+};
+use serde_json::{Map, Value};
+
+use crate::apps::AppInstance;
+
+/// Okta's default AuthnContextClassRef: a password over TLS.
+pub const PASSWORD_PROTECTED_TRANSPORT: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
+
+/// One `attributeStatements` entry.
+#[derive(Debug, Clone)]
+pub enum AttributeStatement {
+    /// Values are profile expressions (`user.email`, `${source.login}`) or literal text.
+    Expression { name: String, name_format: Option<String>, values: Vec<String> },
+    /// The names of the person's groups that pass the filter.
+    Group { name: String, name_format: Option<String>, filter: GroupFilter },
+}
+
+/// Where and how the app receives LogoutResponses (`settings.signOn.slo`).
+#[derive(Debug, Clone)]
+pub struct SingleLogout {
+    /// The SP's SLO URL our LogoutResponse goes to.
+    pub logout_url: String,
+    /// The SP's Issuer on logout messages (`slo.issuer`, else the audience).
+    pub issuer: String,
+}
+
+/// Everything a SAML launch of this app needs from its settings.
+#[derive(Debug)]
+pub struct SamlApp {
+    pub acs_url: String,
+    pub recipient: String,
+    pub destination: String,
+    pub audience: String,
+    pub default_relay_state: Option<String>,
+    pub name_id_format: NameIdFormat,
+    pub signing: SignaturePolicy,
+    pub allow_sha1: bool,
+    pub honor_force_authn: bool,
+    pub authn_context_class_ref: String,
+    pub attribute_statements: Vec<AttributeStatement>,
+    pub acs_endpoints: Vec<AssertionConsumerService>,
+    pub require_signed_requests: bool,
+    /// The SP's certificates (base64 DER), for its signed requests and logout messages.
+    pub sp_certificates: Vec<String>,
+    pub encryption: Option<AssertionEncryption>,
+    pub slo: Option<SingleLogout>,
+}
+
+fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
+    map.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+fn flag(map: &Map<String, Value>, key: &str, default: bool) -> bool {
+    map.get(key).and_then(Value::as_bool).unwrap_or(default)
+}
+
+fn object<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Map<String, Value>> {
+    map.get(key).and_then(Value::as_object)
+}
+
+/// The first certificate of an Okta `x5c` array, as compact base64 DER.
+fn x5c(map: Option<&Map<String, Value>>) -> Vec<String> {
+    map.and_then(|m| m.get("x5c"))
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(|c| pem_or_base64(c))
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Accepts a certificate pasted as PEM or as bare base64 DER.
+fn pem_or_base64(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("-----"))
+        .flat_map(|l| l.chars())
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect()
+}
+
+pub fn signature_algorithm(name: Option<&str>) -> Result<SignatureAlgorithm, String> {
+    match name.unwrap_or("RSA_SHA256") {
+        "RSA_SHA256" => Ok(SignatureAlgorithm::RsaSha256),
+        "RSA_SHA384" => Ok(SignatureAlgorithm::RsaSha384),
+        "RSA_SHA512" => Ok(SignatureAlgorithm::RsaSha512),
+        "RSA_SHA1" => Ok(SignatureAlgorithm::RsaSha1),
+        other => Err(format!("signatureAlgorithm {other:?} is not RSA_SHA256, RSA_SHA384, RSA_SHA512 or RSA_SHA1")),
+    }
+}
+
+impl SamlApp {
+    /// Reads the app's SAML settings. An error names the setting that is wrong.
+    pub fn from_app(app: &AppInstance) -> Result<Self, String> {
+        let empty = Map::new();
+        let sign_on = object(&app.settings, "signOn").unwrap_or(&empty);
+        let acs_url = text(sign_on, "ssoAcsUrl").ok_or("settings.signOn.ssoAcsUrl is not set")?;
+        let audience = text(sign_on, "audience").ok_or("settings.signOn.audience is not set")?;
+        let name_id_format = match text(sign_on, "subjectNameIdFormat") {
+            None => NameIdFormat::Unspecified,
+            // Okta writes x509SubjectName with a lower-case x.
+            Some(uri) => NameIdFormat::ALL
+                .into_iter()
+                .find(|f| f.uri().eq_ignore_ascii_case(&uri))
+                .ok_or_else(|| format!("subjectNameIdFormat {uri:?} is not supported"))?,
+        };
+        let algorithm = signature_algorithm(sign_on.get("signatureAlgorithm").and_then(Value::as_str))?;
+        let mut signing = SignaturePolicy {
+            sign_assertion: flag(sign_on, "assertionSigned", true),
+            sign_response: flag(sign_on, "responseSigned", true),
+            algorithm,
+        };
+        if !signing.sign_assertion && !signing.sign_response {
+            // Okta requires one of the two; never send an unsigned assertion.
+            signing.sign_assertion = true;
+        }
+        let mut acs_endpoints = vec![AssertionConsumerService {
+            url: acs_url.clone(),
+            index: None,
+            binding: Binding::HttpPost,
+            is_default: true,
+        }];
+        if flag(sign_on, "allowMultipleAcsEndpoints", false) {
+            for endpoint in sign_on.get("acsEndpoints").and_then(Value::as_array).into_iter().flatten() {
+                let Some(url) = endpoint.get("url").and_then(Value::as_str) else { continue };
+                let index = endpoint.get("index").and_then(Value::as_u64).and_then(|i| u16::try_from(i).ok());
+                if url == acs_url {
+                    // The default ACS also answers to its index.
+                    acs_endpoints[0].index = acs_endpoints[0].index.or(index);
+                    continue;
+                }
+                acs_endpoints.push(AssertionConsumerService {
+                    url: url.to_owned(),
+                    index,
+                    binding: Binding::HttpPost,
+                    is_default: false,
+                });
+            }
+        }
+        let sp_certificates = x5c(object(sign_on, "spCertificate"));
+        let encryption = match object(sign_on, "assertionEncryption") {
+            Some(e) if flag(e, "enabled", false) => {
+                let content = match e.get("encryptionAlgorithm").and_then(Value::as_str).unwrap_or("AES256_GCM") {
+                    "AES256_GCM" => ContentEncryption::Aes256Gcm,
+                    "AES256_CBC" => ContentEncryption::Aes256Cbc,
+                    other => return Err(format!("assertionEncryption.encryptionAlgorithm {other:?} is not AES256_GCM or AES256_CBC")),
+                };
+                let transport = match e.get("keyTransportAlgorithm").and_then(Value::as_str).unwrap_or("RSA_OAEP") {
+                    "RSA_OAEP" => KeyTransport::RsaOaepMgf1p,
+                    "RSA_OAEP_SHA256" => KeyTransport::RsaOaep,
+                    other => return Err(format!("assertionEncryption.keyTransportAlgorithm {other:?} is not RSA_OAEP")),
+                };
+                let certificate = x5c(Some(e))
+                    .into_iter()
+                    .next()
+                    .or_else(|| sp_certificates.first().cloned())
+                    .ok_or("assertionEncryption.x5c: the SP's encryption certificate is not set")?;
+                Some(
+                    AssertionEncryption::from_certificate_base64(&certificate, content, transport)
+                        .map_err(|e| format!("assertionEncryption.x5c: {e}"))?,
+                )
+            }
+            _ => None,
+        };
+        let mut attribute_statements = Vec::new();
+        for statement in sign_on.get("attributeStatements").and_then(Value::as_array).into_iter().flatten() {
+            let Some(name) = statement.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) else { continue };
+            let name_format = statement.get("namespace").and_then(Value::as_str).map(str::to_owned);
+            let kind = statement.get("type").and_then(Value::as_str).unwrap_or("EXPRESSION");
+            if kind == "GROUP" {
+                let value = statement.get("filterValue").and_then(Value::as_str).unwrap_or("").to_owned();
+                let kind = statement.get("filterType").and_then(Value::as_str).unwrap_or("REGEX");
+                let filter = GroupFilter::new(kind, &value)
+                    .map_err(|e| format!("attributeStatements {name}: {e}"))?;
+                attribute_statements.push(AttributeStatement::Group { name: name.to_owned(), name_format, filter });
+            } else {
+                let values = statement
+                    .get("values")
+                    .and_then(Value::as_array)
+                    .map(|v| v.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .unwrap_or_default();
+                attribute_statements.push(AttributeStatement::Expression { name: name.to_owned(), name_format, values });
+            }
+        }
+        let slo = match object(sign_on, "slo") {
+            Some(s) if flag(s, "enabled", false) => Some(SingleLogout {
+                logout_url: text(s, "logoutUrl").ok_or("settings.signOn.slo.logoutUrl is not set")?,
+                issuer: text(s, "issuer").or_else(|| text(sign_on, "spIssuer")).unwrap_or_else(|| audience.clone()),
+            }),
+            _ => None,
+        };
+        Ok(SamlApp {
+            recipient: text(sign_on, "recipient").unwrap_or_else(|| acs_url.clone()),
+            destination: text(sign_on, "destination").unwrap_or_else(|| acs_url.clone()),
+            default_relay_state: text(sign_on, "defaultRelayState"),
+            allow_sha1: algorithm == SignatureAlgorithm::RsaSha1,
+            honor_force_authn: flag(sign_on, "honorForceAuthn", true),
+            authn_context_class_ref: text(sign_on, "authnContextClassRef")
+                .unwrap_or_else(|| PASSWORD_PROTECTED_TRANSPORT.to_owned()),
+            require_signed_requests: flag(sign_on, "samlSignedRequestEnabled", false),
+            acs_url,
+            audience,
+            name_id_format,
+            signing,
+            attribute_statements,
+            acs_endpoints,
+            sp_certificates,
+            encryption,
+            slo,
+        })
+    }
+
+    fn trusted_keys(&self) -> Result<Vec<TrustedKey>, SamlError> {
+        self.sp_certificates.iter().map(|c| TrustedKey::from_certificate_base64(c)).collect()
+    }
+
+    /// The app as the AuthnRequest checks see it.
+    pub fn service_provider(&self) -> Result<ServiceProvider, SamlError> {
+        Ok(ServiceProvider {
+            entity_id: self.audience.clone(),
+            assertion_consumer_services: self.acs_endpoints.clone(),
+            signing_keys: self.trusted_keys()?,
+            require_signed_requests: self.require_signed_requests,
+            algorithms: AlgorithmPolicy { allow_sha1: self.allow_sha1 },
+            name_id_formats: vec![self.name_id_format],
+        })
+    }
+
+    /// The app as the logout checks see it: the SP's logout Issuer, and
+    /// signatures always required (a forged LogoutRequest would sign people out).
+    pub fn logout_peer(&self) -> Result<ServiceProvider, SamlError> {
+        let mut sp = self.service_provider()?;
+        if let Some(slo) = &self.slo {
+            sp.entity_id = slo.issuer.clone();
+        }
+        sp.require_signed_requests = true;
+        Ok(sp)
+    }
+
+    /// Recipient and Destination for a response to `acs_url`: the configured
+    /// ones for the default ACS, otherwise the ACS itself.
+    pub fn recipient_and_destination(&self, acs_url: &str) -> (String, String) {
+        if acs_url == self.acs_url {
+            (self.recipient.clone(), self.destination.clone())
+        } else {
+            (acs_url.to_owned(), acs_url.to_owned())
+        }
+    }
+}
