@@ -159,35 +159,16 @@ async function createPerson(firstName, lastName) {
   return { id: r.json.id, login, password: PERSON_PASSWORD, name: `${firstName} ${lastName}` };
 }
 
-// GATEWAY BUG (see the test "the browser's own form POST is accepted"): every
-// HTML page is served with `Referrer-Policy: no-referrer`, so Chromium (as the
-// Fetch standard says) sends `Origin: null` with each form POST, and csrf_ok()
-// in gateway/src/web/mod.rs refuses "null" with a 403. Until that is fixed, the
-// browser contexts of the other tests send such a POST from Node instead, with
-// the same headers and cookies but the page's real origin -- what the browser
-// sends once the referrer policy allows it -- and hand the answer (status,
-// Location, Set-Cookie) back to the page, so the flows behind the forms can be
-// tested. (Chromium does not let an intercepted request's Origin be changed.)
-// VESTIBULE_BROWSER_STRICT=1 turns this off.
-const REWRITE_NULL_ORIGIN = process.env.VESTIBULE_BROWSER_STRICT !== '1';
-let rewrittenOrigins = 0;
-
 /**
  * A fresh browser context (no cookies) whose pages may only talk to the
  * gateway under test.
  */
-async function newPage({ rewriteNullOrigin = REWRITE_NULL_ORIGIN } = {}) {
+async function newPage() {
   const context = await browser.newContext({ baseURL: gateway.base });
   context.setDefaultTimeout(STEP_TIMEOUT);
   context.setDefaultNavigationTimeout(STEP_TIMEOUT);
   await context.route('**/*', async (route, request) => {
     if (new URL(request.url()).origin !== gateway.base) return route.abort('blockedbyclient');
-    const headers = await request.allHeaders();
-    if (rewriteNullOrigin && request.method() === 'POST' && headers.origin === 'null') {
-      rewrittenOrigins += 1;
-      const response = await route.fetch({ headers: { ...headers, origin: gateway.base }, maxRedirects: 0, timeout: STEP_TIMEOUT });
-      return route.fulfill({ response });
-    }
     return route.continue();
   });
   const page = await context.newPage();
@@ -221,9 +202,9 @@ function loginPost(page, action) {
 }
 
 /** Runs a test body with its own browser context, closed however it ends. */
-function browserTest(name, body, options = {}) {
+function browserTest(name, body) {
   test(name, { timeout: TEST_TIMEOUT }, async (t) => {
-    const { context, page } = await newPage(options);
+    const { context, page } = await newPage();
     try {
       await body({ t, context, page });
     } catch (e) {
@@ -255,9 +236,6 @@ before(async () => {
 }, { timeout: 2 * START_TIMEOUT });
 
 after(async () => {
-  if (rewrittenOrigins > 0) {
-    process.stdout.write(`worked around the Origin: null bug on ${rewrittenOrigins} form POSTs\n`);
-  }
   if (browser) await browser.close().catch(() => {});
   if (failed && gateway) {
     process.stderr.write(`--- last lines of the gateway's output ---\n${gateway.output.slice(-40).join('\n')}\n`);
@@ -267,12 +245,9 @@ after(async () => {
 
 // ---------------------------------------------------------------- tests
 
-// Fails until the gateway is fixed: the browser's own form POSTs carry
-// `Origin: null` (the pages' `Referrer-Policy: no-referrer` makes the Fetch
-// standard serialise the origin as "null" for non-GET requests), and csrf_ok()
-// in gateway/src/web/mod.rs rejects it, so nobody can sign in, sign out, set a
-// password or manage tokens in a real browser. The other tests work around it
-// (see REWRITE_NULL_ORIGIN); this one sends exactly what Chromium sends.
+// The browser's own form POST, exactly as Chromium sends it: the pages'
+// Referrer-Policy decides whether the Origin header is the real origin or
+// "null" (no-referrer gives "null", which the gateway's origin check refuses).
 browserTest("the browser's own form POST is accepted (no Origin rewriting)", async ({ context, page }) => {
   const mary = await createPerson('Mary', 'Jackson');
   const form = await page.goto('/login');
@@ -289,7 +264,7 @@ browserTest("the browser's own form POST is accepted (no Origin rewriting)", asy
   );
   await page.waitForURL('**/app/UserHome');
   assert.ok(await sidCookie(context));
-}, { rewriteNullOrigin: false });
+});
 
 browserTest('a person sent to sign in uses only the keyboard and comes back to the dashboard', async ({ t, context, page }) => {
   const ada = await createPerson('Ada', 'Lovelace');
