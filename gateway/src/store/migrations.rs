@@ -173,6 +173,37 @@ CREATE TABLE app_user_assignments (
 );
 CREATE INDEX app_user_assignments_user ON app_user_assignments (user_id);
 "#,
+}, Migration {
+    version: 4,
+    name: "SWA credential vault, WS-Federation sign-ins",
+    sql: r#"
+CREATE TABLE swa_credentials (
+    app_id TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_name TEXT NOT NULL,
+    sealed_password TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    PRIMARY KEY (app_id, user_id)
+);
+CREATE INDEX swa_credentials_user ON swa_credentials (user_id);
+
+CREATE TABLE swa_shared_credentials (
+    app_id TEXT PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
+    sealed_password TEXT NOT NULL,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL
+);
+
+CREATE TABLE wsfed_sign_ins (
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    app_id TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+    reply_url TEXT NOT NULL,
+    created TEXT NOT NULL,
+    PRIMARY KEY (session_id, app_id)
+);
+"#,
 }];
 
 /// The newest schema version this build knows.

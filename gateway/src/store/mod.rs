@@ -12,6 +12,7 @@ mod directory;
 mod log;
 mod migrations;
 mod sessions;
+mod swa;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -19,3 +19,13 @@ pub fn router() -> Router<AppState> {
 pub async fn idp_initiated(state: &AppState, _app: &AppInstance, _assignment: &AssignedApp, _user: &User, _client: &ClientInfo) -> Response {
     crate::web::error_page(state, StatusCode::NOT_IMPLEMENTED, "Sign-on not available", "WS-Federation is not available in this version of Vestibule.")
 }
+
+/// A session's sign-in to a WS-Federation app, kept until the session ends
+/// so that signing out sends wsignoutcleanup1.0 to every app it reached.
+#[derive(Debug, Clone)]
+pub struct WsFedSignIn {
+    pub session_id: String,
+    pub app_id: String,
+    pub reply_url: String,
+    pub created: time::OffsetDateTime,
+}
