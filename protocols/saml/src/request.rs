@@ -697,6 +697,24 @@ pub(crate) mod tests {
             ("unsigned", query(redirect_url(SSO, MessageKind::Request, &xml, None, None).unwrap()), |r| {
                 matches!(r, Err(SamlError::SignatureMissing))
             }),
+            (
+                "query-signed, XML signature kept inside (pysaml2)",
+                {
+                    let embedded = sign_xml(&xml, &sp_key(), SignatureAlgorithm::RsaSha256);
+                    let signer = sp_key();
+                    let signer = Some((&signer as &dyn crate::XmlSigner, SignatureAlgorithm::RsaSha256));
+                    query(redirect_url(SSO, MessageKind::Request, &embedded, None, signer).unwrap())
+                },
+                |r| r.is_ok(),
+            ),
+            (
+                "only an XML signature, by Redirect",
+                {
+                    let embedded = sign_xml(&xml, &sp_key(), SignatureAlgorithm::RsaSha256);
+                    query(redirect_url(SSO, MessageKind::Request, &embedded, None, None).unwrap())
+                },
+                |r| matches!(r, Err(SamlError::SignatureMissing)),
+            ),
         ];
         for (name, query, expect) in cases {
             let message = InboundMessage::from_redirect_query(&query, &ParseLimits::default()).unwrap();
