@@ -595,3 +595,29 @@ async fn single_logout() {
     assert_eq!(get(&gw, &gw.url("/app/UserHome"), Some(&cookie)).await.0, 200);
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_certificate_and_unsigned_preview() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let app = create_app(&gw, base_sign_on()).await;
+    let uid = person(&gw, &app).await;
+
+    let (status, headers, pem) = get(&gw, &gw.url(&format!("/app/{}/sso/saml/certificate", app.id)), None).await;
+    assert_eq!(status, 200);
+    assert!(headers["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\""));
+    assert_eq!(pem.trim(), app.idp_cert_pem.trim().replace('\n', "\n"), "the key the metadata and keys API show");
+
+    let preview = gw.url(&format!("/app/{}/{}/sso/saml/preview?userId={uid}", app.name, app.id));
+    let body: Value = gw.http.post(gw.url("/api/v1/authn")).json(&json!({"username": tests::ADMIN_LOGIN, "password": tests::ADMIN_PASSWORD})).send().await.unwrap().json().await.unwrap();
+    let r = gw.http.get(gw.url("/login/sessionCookieRedirect")).query(&[("token", body["sessionToken"].as_str().unwrap()), ("redirectUrl", "/app/UserHome")]).send().await.unwrap();
+    let admin = r.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let (status, _, html) = get(&gw, &preview, Some(&admin)).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(unescape(&html).contains("<saml:NameID Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\">ada</saml:NameID>"), "{html}");
+    assert!(!html.contains("Signature"), "a preview is never signed: it would be a working login");
+    // People without an admin role get no preview.
+    let ada = session(&gw, "ada@example.com").await;
+    assert_eq!(get(&gw, &preview, Some(&ada)).await.0, 403);
+    assert_eq!(get(&gw, &preview, None).await.0, 303);
+    gw.stop().await;
+}

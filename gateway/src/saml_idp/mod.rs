@@ -10,10 +10,13 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /app/{id}/sso/saml/metadata` | IdP metadata for the app |
+//! | `GET /app/{id}/sso/saml/certificate` | the signing certificate, PEM download |
+//! | `GET /app/{name}/{id}/sso/saml/preview` | admins: the assertion a person would get, unsigned |
 //! | `GET, POST /app/{name}/{id}/sso/saml` | SP-initiated SSO (Redirect, POST) |
 //! | `GET, POST /app/{name}/{id}/slo/saml` | SP-initiated single logout |
 //! | dashboard launch (`web::launch`) | IdP-initiated SSO via [`idp_initiated`] |
 
+mod admin;
 mod form;
 mod keys;
 mod replay;
@@ -46,6 +49,8 @@ pub use settings::SamlApp;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/app/{name}/sso/saml/metadata", get(metadata))
+        .route("/app/{name}/sso/saml/certificate", get(admin::certificate))
+        .route("/app/{name}/{id}/sso/saml/preview", get(admin::preview))
         .route("/app/{name}/{id}/sso/saml", get(sso::redirect_binding).post(sso::post_binding))
         .route("/app/{name}/{id}/slo/saml", get(slo::redirect_binding).post(slo::post_binding))
 }
