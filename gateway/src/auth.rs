@@ -21,6 +21,8 @@ pub const SESSION_COOKIE: &str = "sid";
 pub enum Credential {
     ApiToken(Arc<ApiTokenRecord>),
     Session(Arc<SessionRecord>),
+    /// An OAuth 2.0 access token from the org authorization server.
+    AccessToken(Arc<oidc::AccessToken>),
 }
 
 #[derive(Debug, Clone)]
@@ -147,9 +149,22 @@ fn usable(status: UserStatus) -> bool {
 /// `path` is the request path: bearer-token principals (OAuth service apps)
 /// are limited by scope per resource, which the path names.
 pub async fn api_principal(state: &AppState, method: &Method, path: &str, headers: &HeaderMap) -> ApiResult<Principal> {
-    let _ = path;
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let value = value.to_str().map_err(|_| ApiError::invalid_token())?;
+        if let Some(token) = value.strip_prefix("Bearer ").map(str::trim) {
+            if token.is_empty() || token.len() > 16 * 1024 {
+                return Err(ApiError::invalid_token());
+            }
+            let principal = crate::oauth::bearer_principal(state, token).await?;
+            let Credential::AccessToken(at) = &principal.credential else { return Err(ApiError::invalid_token()) };
+            // Each route needs the scope of its resource: read for GET and
+            // HEAD, manage otherwise; routes outside those resources take no
+            // bearer token at all.
+            let needed = crate::oauth::management_scope(method, path)
+                .ok_or_else(|| ApiError::forbidden().with_cause("This resource does not accept OAuth access tokens"))?;
+            oidc::management::require_scope(at, &needed).map_err(|e| ApiError::forbidden().with_cause(e.description.to_string()))?;
+            return Ok(principal);
+        }
         let Some(token) = value.strip_prefix("SSWS ").map(str::trim) else {
             return Err(ApiError::invalid_token());
         };

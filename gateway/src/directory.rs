@@ -150,6 +150,10 @@ pub enum AdminRole {
     OrgAdmin,
     AppAdmin,
     ReadOnlyAdmin,
+    /// Not assignable: what an API service app's access token may do,
+    /// derived from its scopes (read from any okta.*.read or .manage scope;
+    /// managing users, groups or apps from that resource's .manage scope).
+    ServiceApp { read: bool, users: bool, groups: bool, apps: bool },
 }
 
 impl AdminRole {
@@ -161,6 +165,7 @@ impl AdminRole {
             Self::OrgAdmin => "ORG_ADMIN",
             Self::AppAdmin => "APP_ADMIN",
             Self::ReadOnlyAdmin => "READ_ONLY_ADMIN",
+            Self::ServiceApp { .. } => "API_SERVICE",
         }
     }
 
@@ -170,6 +175,7 @@ impl AdminRole {
             Self::OrgAdmin => "Organizational Administrator",
             Self::AppAdmin => "Application Administrator",
             Self::ReadOnlyAdmin => "Read Only Administrator",
+            Self::ServiceApp { .. } => "API service integration",
         }
     }
 
@@ -184,6 +190,13 @@ impl AdminRole {
             Self::OrgAdmin => matches!(permission, Read | ManageUsers | ManageGroups),
             Self::AppAdmin => matches!(permission, Read | ManageApps),
             Self::ReadOnlyAdmin => matches!(permission, Read),
+            Self::ServiceApp { read, users, groups, apps } => match permission {
+                Read => read,
+                ManageUsers => users,
+                ManageGroups => groups,
+                ManageApps => apps,
+                ManageOrg => false,
+            },
         }
     }
 }

@@ -46,7 +46,9 @@ async fn own_session(state: &AppState, ctx: &Ctx) -> ApiResult<(Arc<SessionRecor
     let principal = auth::api_principal(state, &ctx.method, &ctx.path, &ctx.headers).await?;
     match principal.credential {
         Credential::Session(s) => Ok((s, principal.user.login().to_owned())),
-        Credential::ApiToken(_) => Err(ApiError::invalid_session().with_cause("sid: /sessions/me needs the session cookie")),
+        Credential::ApiToken(_) | Credential::AccessToken(_) => {
+            Err(ApiError::invalid_session().with_cause("sid: /sessions/me needs the session cookie"))
+        }
     }
 }
 

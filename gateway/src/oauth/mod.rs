@@ -1,19 +1,596 @@
 //! The OpenID Connect provider and OAuth 2.0 authorization servers, in Okta's
-//! layout. Protocol decisions come from the `oidc` crate.
+//! layout: the org server at `/oauth2/v1/*` (discovery at `/.well-known/*`)
+//! and custom servers at `/oauth2/{authServerId}/v1/*` (discovery at
+//! `/oauth2/{authServerId}/.well-known/*`), `default` among them. Protocol
+//! decisions come from the `oidc` crate; this module turns HTTP into its
+//! requests and its decisions into HTTP.
+//!
+//! An authorization request that needs the person to sign in (or to
+//! consent) is kept as a transaction in the store; the sign-in page sends
+//! the browser back to `/oauth2/v1/authorize/resume?tx=…`, where the
+//! request is decided again with what the person has done since.
 
-use axum::http::StatusCode;
-use axum::response::Response;
+mod backing;
+mod management;
+mod runtime;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::Router;
+use maud::html;
+use oidc::authorize::{AuthorizationRequest, AuthorizationResponse, AuthorizeDecision, Interactions, LoginSession, ResponseMode};
+use oidc::logout::{AfterLogout, LogoutDecision, LogoutRequest};
+use oidc::request::FormRequest;
+use oidc::{ErrorCode, OAuthError};
+use serde_json::{json, Value};
 
 use crate::apps::AppInstance;
 use crate::directory::User;
-use crate::state::AppState;
+use crate::state::{AppState, EventBuilder};
+use crate::syslog::{Actor, Target};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub use backing::Backing;
+pub use management::{bearer_principal, management_scope, on_app_created};
+pub use runtime::{runtime, LoadedServer, Runtime, DEFAULT, ORG};
+
+/// How long an authorization request waits for the person to sign in.
+const TRANSACTION_LIFETIME: time::Duration = time::Duration::minutes(30);
+
+macro_rules! both_servers {
+    ($router:expr, $endpoint:literal, $method:ident, $handler:ident) => {{
+        $router
+            .route(concat!("/oauth2/v1/", $endpoint), axum::routing::$method(|State(s): State<AppState>, r: Req| async move {
+                $handler(s, ORG.to_owned(), r).await
+            }))
+            .route(
+                concat!("/oauth2/{server}/v1/", $endpoint),
+                axum::routing::$method(|State(s): State<AppState>, Path(server): Path<String>, r: Req| async move {
+                    $handler(s, server, r).await
+                }),
+            )
+    }};
 }
 
-/// A dashboard launch of an OIDC app ("Login initiated by: Either Okta or App").
-pub async fn dashboard_launch(state: &AppState, _app: &AppInstance, _user: &User) -> Response {
-    crate::web::error_page(state, StatusCode::NOT_IMPLEMENTED, "Sign-on not available", "OpenID Connect sign-on is not available in this version of Vestibule.")
+pub fn router() -> Router<AppState> {
+    let r = Router::new()
+        .route("/.well-known/openid-configuration", get(|State(s): State<AppState>| async move { discovery(s, ORG.into(), true).await }))
+        .route("/.well-known/oauth-authorization-server", get(|State(s): State<AppState>| async move { discovery(s, ORG.into(), false).await }))
+        .route(
+            "/oauth2/{server}/.well-known/openid-configuration",
+            get(|State(s): State<AppState>, Path(id): Path<String>| async move { discovery(s, id, true).await }),
+        )
+        .route(
+            "/oauth2/{server}/.well-known/oauth-authorization-server",
+            get(|State(s): State<AppState>, Path(id): Path<String>| async move { discovery(s, id, false).await }),
+        )
+        .route("/oauth2/v1/authorize/resume", get(resume))
+        .route("/oauth2/v1/authorize/consent", axum::routing::post(consent_submit));
+    let r = both_servers!(r, "keys", get, keys);
+    let r = both_servers!(r, "authorize", get, authorize);
+    let r = both_servers!(r, "authorize", post, authorize);
+    let r = both_servers!(r, "token", post, token);
+    let r = both_servers!(r, "userinfo", get, userinfo);
+    let r = both_servers!(r, "userinfo", post, userinfo);
+    let r = both_servers!(r, "introspect", post, introspect);
+    let r = both_servers!(r, "revoke", post, revoke);
+    let r = both_servers!(r, "logout", get, logout);
+    let r = both_servers!(r, "logout", post, logout);
+    r.merge(management::router())
+}
+
+/// What every endpoint reads from the request: headers, the peer, the
+/// query and the body, as raw pairs (repeats kept, for the checks that
+/// refuse them).
+pub struct Req {
+    headers: HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+    query: Vec<(String, String)>,
+    form: Vec<(String, String)>,
+    form_content_type: bool,
+}
+
+impl axum::extract::FromRequest<AppState> for Req {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let peer = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+        let RawQuery(query) = RawQuery::from_request_parts(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let headers = parts.headers.clone();
+        let form_content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        let bytes = Bytes::from_request(axum::extract::Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let pairs = |raw: &[u8]| url::form_urlencoded::parse(raw).map(|(k, v)| (k.into_owned(), v.into_owned())).collect::<Vec<_>>();
+        Ok(Self {
+            query: pairs(query.unwrap_or_default().as_bytes()),
+            form: if form_content_type { pairs(&bytes) } else { Vec::new() },
+            form_content_type,
+            headers,
+            peer,
+        })
+    }
+}
+
+use axum::extract::FromRequestParts;
+
+impl Req {
+    fn authorization(&self) -> Option<&str> {
+        self.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+    }
+
+    fn form_request(&self) -> FormRequest {
+        FormRequest::new(self.form.iter().cloned(), self.authorization())
+    }
+}
+
+fn json_response(status: StatusCode, body: &Value, no_store: bool) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    if no_store {
+        let h = response.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    }
+    response
+}
+
+/// An OAuth error as JSON (RFC 6749 §5.2), with `WWW-Authenticate` on 401/403.
+fn oauth_error(e: &OAuthError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = json_response(status, &e.body(), true);
+    if let Some(v) = e.www_authenticate().and_then(|v| HeaderValue::from_str(&v).ok()) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    response
+}
+
+fn unknown_server(id: &str) -> Response {
+    let e = OAuthError::new(ErrorCode::InvalidRequest, format!("There is no authorization server {}.", id.chars().take(64).collect::<String>()));
+    let mut r = oauth_error(&e);
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
+}
+
+fn server_error(e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "authorization server failure");
+    oauth_error(&OAuthError::server_error())
+}
+
+/// The server named by the path, or the response to send instead.
+async fn loaded(state: &AppState, id: &str) -> Result<std::sync::Arc<LoadedServer>, Response> {
+    let rt = runtime(state).await.map_err(|e| e.into_response())?;
+    match rt.server(id) {
+        Some(s) if s.record.status == "ACTIVE" => Ok(s),
+        _ => Err(unknown_server(id)),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// discovery and keys
+
+async fn discovery(state: AppState, id: String, openid: bool) -> Response {
+    let server = match loaded(&state, &id).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let doc = if openid {
+        oidc::discovery::openid_configuration(&server.server, &server.keys)
+    } else {
+        oidc::discovery::oauth_authorization_server(&server.server, &server.keys)
+    };
+    let mut response = json_response(StatusCode::OK, &doc, false);
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=300, must-revalidate"));
+    response
+}
+
+async fn keys(state: AppState, id: String, _req: Req) -> Response {
+    let server = match loaded(&state, &id).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut response = json_response(StatusCode::OK, &server.keys.jwks(), false);
+    // Shorter than the rotation overlap, so every cache has seen a new key
+    // before it signs.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=3600, must-revalidate"));
+    response
+}
+
+// ---------------------------------------------------------------------------
+// authorize
+
+async fn authorize(state: AppState, id: String, req: Req) -> Response {
+    let server = match loaded(&state, &id).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    // RFC 6749 §3.1: GET carries the query; OIDC Core §3.1.2.1 allows POST with a form.
+    let params = if req.form_content_type && !req.form.is_empty() { req.form.clone() } else { req.query.clone() };
+    decide(&state, &server, &req, params, Interactions::default(), None).await
+}
+
+/// Runs the authorization checks and acts on the decision.
+async fn decide(
+    state: &AppState,
+    server: &LoadedServer,
+    req: &Req,
+    params: Vec<(String, String)>,
+    done: Interactions,
+    tx_created: Option<time::OffsetDateTime>,
+) -> Response {
+    let session = crate::auth::session(state, &req.headers).await;
+    let person = match &session {
+        Some(s) => match crate::auth::load_principal(state, &s.user_id).await {
+            Ok(Some(p)) if p.user.status.may_sign_in() => Some(p),
+            _ => None,
+        },
+        None => None,
+    };
+    let session = session.filter(|_| person.is_some());
+    let login = session.as_ref().map(|s| LoginSession {
+        user_id: s.user_id.clone(),
+        auth_time: s.created,
+        amr: vec!["pwd".into()],
+        session_id: Some(s.id.clone()),
+    });
+    let logged_in = done.logged_in || matches!((&session, tx_created), (Some(s), Some(t)) if s.created >= t);
+    let done = Interactions { logged_in, ..done };
+    let request = AuthorizationRequest::from_pairs(params.clone());
+    let backing = Backing::new(state, server);
+    let p = backing.provider();
+    let decision = tokio::task::block_in_place(|| oidc::authorize::authorize(&p, &request, login.as_ref(), done));
+    match decision {
+        AuthorizeDecision::ShowErrorPage(e) => {
+            crate::web::error_page(state, StatusCode::BAD_REQUEST, "Sign-in request refused", &e.description)
+        }
+        AuthorizeDecision::Respond(response) => deliver(&response),
+        AuthorizeDecision::Login(v) => {
+            if logged_in {
+                // Signed in during this transaction and still asked to: stop rather than loop.
+                let e = OAuthError::new(ErrorCode::LoginRequired, "The user could not be authenticated.");
+                return deliver(&v.error(&p, &e));
+            }
+            // prompt=login or max_age with a live session: that session ends,
+            // so that the sign-in page asks again.
+            if let Some(s) = &session {
+                crate::auth::end_session(state, s).await;
+            }
+            match new_transaction(state, server, &params).await {
+                Ok(tx) => {
+                    let resume = format!("/oauth2/v1/authorize/resume?tx={tx}");
+                    redirect(&format!("/login?fromURI={}", urlencoding::encode(&resume)))
+                }
+                Err(r) => r,
+            }
+        }
+        AuthorizeDecision::Consent(v) => match new_transaction(state, server, &params).await {
+            Ok(tx) => consent_page(state, &req.headers, &tx, &v.client.client_id, &v.scopes.to_string(), logged_in).await,
+            Err(r) => r,
+        },
+        AuthorizeDecision::Ready(v) => {
+            let (Some(login), Some(person)) = (login, person) else {
+                return crate::web::error_page(state, StatusCode::BAD_REQUEST, "Sign-in request refused", "No session.");
+            };
+            // Okta's rule: a person signs in only to apps assigned to them.
+            match crate::apps::cache::launchable(state, &login.user_id, &v.client.client_id).await {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    let e = OAuthError::new(ErrorCode::AccessDenied, "The user is not assigned to the client application.");
+                    return deliver(&v.error(&p, &e));
+                }
+                Err(e) => return server_error(&e),
+            }
+            let response = tokio::task::block_in_place(|| oidc::authorize::complete(&p, &v, &login));
+            state.metrics.launches.with_label_values(&["oidc"]).inc();
+            let client = crate::auth::client_info(&req.headers, req.peer);
+            let event = if server.record.id == ORG { "app.oauth2.authorize.code" } else { "app.oauth2.as.authorize.code" };
+            state
+                .log(
+                    EventBuilder::new(event, "OAuth2 authorization code request", Actor::user(&person.user), &client)
+                        .target(Target::other(&v.client.client_id, "AppInstance", &v.client.client_id))
+                        .debug("scope", v.scopes.to_string())
+                        .debug("authorizationServer", server.record.id.clone()),
+                )
+                .await;
+            deliver(&response)
+        }
+    }
+}
+
+fn redirect(location: &str) -> Response {
+    let mut response = StatusCode::FOUND.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Sends an authorization response by its response mode.
+fn deliver(response: &AuthorizationResponse) -> Response {
+    match response.response_mode {
+        ResponseMode::Query => redirect(&response.location()),
+        ResponseMode::FormPost => {
+            let origin = url::Url::parse(&response.redirect_uri).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+            let csp = format!("default-src 'none'; script-src 'unsafe-inline'; form-action {origin}; frame-ancestors 'none'; base-uri 'none'");
+            let mut r = (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], response.form_post_html()).into_response();
+            if let Ok(v) = HeaderValue::from_str(&csp) {
+                r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+    }
+}
+
+async fn new_transaction(state: &AppState, server: &LoadedServer, params: &[(String, String)]) -> Result<String, Response> {
+    let id = crate::crypto::random_secret();
+    let now = state.now();
+    let data = json!({
+        "server": server.record.id,
+        "params": params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        "created": now.unix_timestamp_nanos().to_string(),
+    });
+    state.store.put_oauth_transaction(&id, &data, now + TRANSACTION_LIFETIME).await.map_err(|e| server_error(&e))?;
+    Ok(id)
+}
+
+struct Transaction {
+    server: String,
+    params: Vec<(String, String)>,
+    created: time::OffsetDateTime,
+}
+
+async fn load_transaction(state: &AppState, id: &str) -> Result<Transaction, Response> {
+    let expired = || {
+        crate::web::error_page(state, StatusCode::BAD_REQUEST, "Sign-in request expired", "Go back to the application and sign in again.")
+    };
+    if id.is_empty() || id.len() > 64 {
+        return Err(expired());
+    }
+    let data = state.store.oauth_transaction(id, state.now()).await.map_err(|e| server_error(&e))?.ok_or_else(expired)?;
+    let params = data["params"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| Some((p.get(0)?.as_str()?.to_owned(), p.get(1)?.as_str()?.to_owned())))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let created = data["created"]
+        .as_str()
+        .and_then(|t| t.parse::<i128>().ok())
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp_nanos(t).ok())
+        .ok_or_else(expired)?;
+    Ok(Transaction { server: data["server"].as_str().unwrap_or_default().to_owned(), params, created })
+}
+
+fn query_value(req: &Req, name: &str) -> String {
+    req.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+async fn resume(State(state): State<AppState>, req: Req) -> Response {
+    let tx_id = query_value(&req, "tx");
+    let tx = match load_transaction(&state, &tx_id).await {
+        Ok(tx) => tx,
+        Err(r) => return r,
+    };
+    let server = match loaded(&state, &tx.server).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if crate::auth::session(&state, &req.headers).await.is_none() {
+        let here = format!("/oauth2/v1/authorize/resume?tx={tx_id}");
+        return redirect(&format!("/login?fromURI={}", urlencoding::encode(&here)));
+    }
+    let _ = state.store.delete_oauth_transaction(&tx_id).await;
+    decide(&state, &server, &req, tx.params, Interactions::default(), Some(tx.created)).await
+}
+
+async fn consent_page(state: &AppState, headers: &HeaderMap, tx: &str, client_id: &str, scopes: &str, logged_in: bool) -> Response {
+    let (csrf, set) = crate::web::csrf_token(state, headers);
+    let label = match crate::apps::cache::app(state, client_id).await {
+        Ok(Some(app)) => app.label.clone(),
+        _ => client_id.to_owned(),
+    };
+    let markup = crate::web::page(
+        state,
+        "Allow access",
+        html! {
+            main class="card" {
+                h1 { "Allow " (label) " to access your account?" }
+                p { "It asks for: " }
+                ul { @for s in scopes.split(' ') { li { (s) } } }
+                form method="post" action="/oauth2/v1/authorize/consent" {
+                    (crate::web::csrf_field(&csrf))
+                    input type="hidden" name="tx" value=(tx);
+                    input type="hidden" name="logged_in" value=(if logged_in { "1" } else { "" });
+                    button type="submit" name="decision" value="allow" { "Allow" }
+                    button type="submit" name="decision" value="deny" { "Don't allow" }
+                }
+            }
+        },
+    );
+    crate::web::html_response(StatusCode::OK, markup, &set.into_iter().collect::<Vec<_>>())
+}
+
+async fn consent_submit(State(state): State<AppState>, req: Req) -> Response {
+    let field = |name: &str| req.form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    if !crate::web::csrf_ok(&state, &req.headers, &field("csrf")) {
+        return crate::web::error_page(&state, StatusCode::FORBIDDEN, "Form expired", "Go back to the application and sign in again.");
+    }
+    let tx_id = field("tx");
+    let tx = match load_transaction(&state, &tx_id).await {
+        Ok(tx) => tx,
+        Err(r) => return r,
+    };
+    let _ = state.store.delete_oauth_transaction(&tx_id).await;
+    let server = match loaded(&state, &tx.server).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let allowed = field("decision") == "allow";
+    let logged_in = field("logged_in") == "1";
+    if !allowed {
+        let request = AuthorizationRequest::from_pairs(tx.params.clone());
+        let backing = Backing::new(&state, &server);
+        let p = backing.provider();
+        let decision = tokio::task::block_in_place(|| {
+            oidc::authorize::authorize(&p, &request, None, Interactions { logged_in: true, consented: true })
+        });
+        if let AuthorizeDecision::Login(v) | AuthorizeDecision::Ready(v) | AuthorizeDecision::Consent(v) = decision {
+            return deliver(&v.error(&p, &OAuthError::new(ErrorCode::AccessDenied, "The user denied the request.")));
+        }
+        return crate::web::error_page(&state, StatusCode::BAD_REQUEST, "Sign-in request refused", "The request is no longer valid.");
+    }
+    decide(&state, &server, &req, tx.params, Interactions { logged_in, consented: true }, None).await
+}
+
+// ---------------------------------------------------------------------------
+// token, userinfo, introspect, revoke
+
+async fn token(state: AppState, id: String, req: Req) -> Response {
+    let server = match loaded(&state, &id).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !req.form_content_type {
+        return oauth_error(&OAuthError::invalid_request("The body must be application/x-www-form-urlencoded."));
+    }
+    let form = req.form_request();
+    let backing = Backing::new(&state, &server);
+    let p = backing.provider();
+    match tokio::task::block_in_place(|| oidc::token::token(&p, &form)) {
+        Ok(tokens) => json_response(StatusCode::OK, &tokens.body(), true),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+async fn userinfo(state: AppState, id: String, req: Req) -> Response {
+    let server = match loaded(&state, &id).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let backing = Backing::new(&state, &server);
+    let p = backing.provider();
+    match tokio::task::block_in_place(|| oidc::userinfo::userinfo(&p, req.authorization())) {
+        Ok(claims) => json_response(StatusCode::OK, &claims, true),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+async fn introspect(state: AppState, id: String, req: Req) -> Response {
+    let server = match loaded(&state, &id).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = req.form_request();
+    let backing = Backing::new(&state, &server);
+    let p = backing.provider();
+    match tokio::task::block_in_place(|| oidc::introspect::introspect(&p, &form)) {
+        Ok(body) => json_response(StatusCode::OK, &body, true),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+async fn revoke(state: AppState, id: String, req: Req) -> Response {
+    let server = match loaded(&state, &id).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = req.form_request();
+    let backing = Backing::new(&state, &server);
+    let p = backing.provider();
+    match tokio::task::block_in_place(|| oidc::revoke::revoke(&p, &form)) {
+        Ok(()) => {
+            let mut r = StatusCode::OK.into_response();
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => oauth_error(&e),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// logout
+
+async fn logout(state: AppState, id: String, req: Req) -> Response {
+    let server = match loaded(&state, &id).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let params = if req.form_content_type && !req.form.is_empty() { req.form.clone() } else { req.query.clone() };
+    let request = LogoutRequest::from_pairs(params);
+    let backing = Backing::new(&state, &server);
+    let p = backing.provider();
+    match tokio::task::block_in_place(|| oidc::logout::logout(&p, &request)) {
+        LogoutDecision::ShowErrorPage(e) => crate::web::error_page(&state, StatusCode::BAD_REQUEST, "Sign-out request refused", &e.description),
+        LogoutDecision::EndSession { sub, session_id, client_id: _, then } => {
+            // The browser's session ends if it is the one the ID token names
+            // (or, without a sid, any session of that person).
+            if let Some(session) = crate::auth::session(&state, &req.headers).await {
+                let same = session.user_id == sub && session_id.as_deref().is_none_or(|sid| sid == session.id);
+                if same {
+                    crate::auth::end_session(&state, &session).await;
+                    if let Ok(Some(person)) = crate::auth::load_principal(&state, &session.user_id).await {
+                        let client = crate::auth::client_info(&req.headers, req.peer);
+                        state.log(EventBuilder::new("user.session.end", "User logout from Okta", Actor::user(&person.user), &client)).await;
+                    }
+                }
+            }
+            let mut response = match then {
+                AfterLogout::Redirect(url) => redirect(&url),
+                AfterLogout::ShowSignedOutPage => crate::web::error_page(&state, StatusCode::OK, "Signed out", "You have been signed out."),
+            };
+            if let Ok(v) = HeaderValue::from_str(crate::web::CLEAR_SESSION_COOKIE) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            response
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// dashboard launch
+
+/// A dashboard launch of an OIDC app ("Login initiated by: Either Okta or
+/// App"): the app is sent to its `initiate_login_uri` with `iss`,
+/// `login_hint` and `target_link_uri` (OIDC Core §4) and starts a normal
+/// code flow from there.
+pub async fn dashboard_launch(state: &AppState, app: &AppInstance, user: &User) -> Response {
+    let server = match loaded(state, ORG).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let oauth = app.settings.get("oauthClient").and_then(Value::as_object);
+    let initiated_by_okta = oauth
+        .and_then(|o| o.get("initiate_login_uri"))
+        .and_then(Value::as_str)
+        .is_some_and(|u| !u.is_empty());
+    let mode = app
+        .settings
+        .get("oauthClient")
+        .and_then(|o| o.get("idp_initiated_login"))
+        .and_then(|o| o.get("mode"))
+        .and_then(Value::as_str)
+        .unwrap_or("OKTA");
+    if !initiated_by_okta || mode == "DISABLED" {
+        return crate::web::error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            "Sign in from the app",
+            "This app signs people in from its own page; open it there.",
+        );
+    }
+    let client = backing::client_from_app(app, &server, &[]);
+    let target = oauth.and_then(|o| o.get("target_link_uri")).and_then(Value::as_str).map(str::to_owned);
+    match oidc::initiate_login::initiate_login_redirect(&server.server, &client, Some(user.login()), target.as_deref()) {
+        Ok(url) => redirect(&url),
+        Err(e) => crate::web::error_page(state, StatusCode::BAD_REQUEST, "App misconfigured", &e.description),
+    }
 }

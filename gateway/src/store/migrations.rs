@@ -174,6 +174,89 @@ CREATE TABLE app_user_assignments (
 CREATE INDEX app_user_assignments_user ON app_user_assignments (user_id);
 "#,
 }, Migration {
+    version: 3,
+    name: "authorization servers, signing keys, codes, refresh tokens, revocations, scope grants",
+    sql: r#"
+CREATE TABLE oauth_servers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    audiences TEXT NOT NULL,
+    status TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL
+);
+
+CREATE TABLE oauth_keys (
+    kid TEXT PRIMARY KEY,
+    server_id TEXT NOT NULL,
+    alg TEXT NOT NULL,
+    slot TEXT NOT NULL,
+    sealed_private_key TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE INDEX oauth_keys_server ON oauth_keys (server_id, slot);
+
+CREATE TABLE oauth_client_secrets (
+    client_id TEXT PRIMARY KEY,
+    secret_digest TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+
+CREATE TABLE oauth_codes (
+    code_hash TEXT PRIMARY KEY,
+    server_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    redeemed BIGINT NOT NULL DEFAULT 0,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX oauth_codes_expiry ON oauth_codes (expires_at);
+
+CREATE TABLE oauth_refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    server_id TEXT NOT NULL,
+    grant_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    rotated_at TEXT,
+    successor_hash TEXT,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX oauth_refresh_tokens_grant ON oauth_refresh_tokens (grant_id);
+
+CREATE TABLE oauth_revoked_grants (
+    grant_id TEXT PRIMARY KEY,
+    revoked_at TEXT NOT NULL
+);
+
+CREATE TABLE oauth_revoked_tokens (
+    jti TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL
+);
+
+CREATE TABLE oauth_jtis (
+    jti_key TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL
+);
+
+CREATE TABLE oauth_transactions (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+
+CREATE TABLE oauth_app_grants (
+    id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+    issuer TEXT NOT NULL,
+    scope_id TEXT NOT NULL,
+    created TEXT NOT NULL,
+    UNIQUE (app_id, issuer, scope_id)
+);
+"#,
+}, Migration {
     version: 4,
     name: "SWA credential vault, WS-Federation sign-ins",
     sql: r#"

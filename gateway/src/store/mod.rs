@@ -11,6 +11,7 @@ mod apps;
 mod directory;
 mod log;
 mod migrations;
+pub mod oauth;
 mod sessions;
 mod swa;
 

@@ -1,0 +1,568 @@
+//! The management side of OAuth: bearer access tokens on `/api/v1/*`,
+//! client secrets, the scope grants of API service apps
+//! (`/api/v1/apps/{id}/grants`) and the custom authorization servers API
+//! (`/api/v1/authorizationServers`).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use oidc::SigningAlg;
+use serde_json::{json, Map, Value};
+
+use super::backing::Backing;
+use super::runtime::{self, runtime, LoadedServer, ORG};
+use crate::api::{Caller, Ctx, JsonBody};
+use crate::apps::{AppInstance, SignOnMode};
+use crate::auth::{Credential, Principal};
+use crate::directory::{AdminRole, Permission, User, UserStatus};
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AppState, EventBuilder};
+use crate::store::oauth::{AppScopeGrant, OAuthServerRecord};
+use crate::store::ts;
+use crate::syslog::{Actor, Target};
+
+/// Okta's management scopes that Vestibule's API enforces.
+pub const MANAGEMENT_SCOPES: [&str; 7] = [
+    "okta.users.read",
+    "okta.users.manage",
+    "okta.groups.read",
+    "okta.groups.manage",
+    "okta.apps.read",
+    "okta.apps.manage",
+    "okta.logs.read",
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/apps/{id}/grants", get(list_grants).post(create_grant))
+        .route("/api/v1/apps/{id}/grants/{grant_id}", get(get_grant).delete(delete_grant))
+        .route("/api/v1/apps/{id}/credentials/secrets", post(new_secret))
+        .route("/api/v1/authorizationServers", get(list_servers).post(create_server))
+        .route("/api/v1/authorizationServers/{id}", get(get_server).put(replace_server).delete(delete_server))
+        .route("/api/v1/authorizationServers/{id}/lifecycle/{op}", post(server_lifecycle))
+        .route("/api/v1/authorizationServers/{id}/credentials/keys", get(server_keys))
+        .route("/api/v1/authorizationServers/{id}/credentials/lifecycle/keyRotate", post(rotate_keys))
+        .route("/api/v1/authorizationServers/{id}/scopes", get(list_scopes).post(create_scope))
+        .route("/api/v1/authorizationServers/{id}/scopes/{scope_id}", get(get_scope).delete(delete_scope))
+}
+
+// ---------------------------------------------------------------------------
+// bearer tokens on the management API
+
+/// The principal behind an `Authorization: Bearer` access token from the
+/// org authorization server. A person's token acts with the person's admin
+/// roles; a service app's token with [`AdminRole::ServiceApp`], which
+/// grants exactly what its scopes allow. The caller (`auth::api_principal`)
+/// then checks the scope the route needs.
+pub async fn bearer_principal(state: &AppState, token: &str) -> ApiResult<Principal> {
+    let rt = runtime(state).await?;
+    let org = rt.server(ORG).ok_or_else(ApiError::invalid_token)?;
+    let backing = Backing::new(state, &org);
+    let p = backing.provider();
+    let (at, client) = tokio::task::block_in_place(|| {
+        let at = oidc::management::authenticate(&p, Some(&format!("Bearer {token}"))).ok()?;
+        let client = oidc::ClientLookup::client(&backing, &at.client_id)?;
+        Some((at, client))
+    })
+    .ok_or_else(ApiError::invalid_token)?;
+    let at = Arc::new(at);
+    match at.user_id.as_deref() {
+        Some(uid) => {
+            let principal = crate::auth::load_principal(state, uid).await?.ok_or_else(ApiError::invalid_token)?;
+            if !principal.user.status.may_sign_in() {
+                return Err(ApiError::invalid_token());
+            }
+            Ok(Principal { user: principal.user.clone(), roles: principal.roles.clone(), credential: Credential::AccessToken(at) })
+        }
+        None => {
+            let has = |s: &str| at.scopes.contains(s);
+            let role = AdminRole::ServiceApp {
+                read: MANAGEMENT_SCOPES.iter().any(|s| has(s)),
+                users: has("okta.users.manage"),
+                groups: has("okta.groups.manage"),
+                apps: has("okta.apps.manage"),
+            };
+            let label = crate::apps::cache::app(state, &client.client_id).await?.map(|a| a.label.clone()).unwrap_or_default();
+            Ok(Principal { user: service_user(&client.client_id, &label, state), roles: vec![role], credential: Credential::AccessToken(at) })
+        }
+    }
+}
+
+/// A service app stands where a person would in the System Log and in
+/// handlers that name the caller; its id is the client id.
+fn service_user(client_id: &str, label: &str, state: &AppState) -> User {
+    let mut profile = Map::new();
+    profile.insert("login".into(), json!(client_id));
+    profile.insert("firstName".into(), json!(label));
+    profile.insert("lastName".into(), json!(""));
+    let now = state.now();
+    User {
+        id: client_id.to_owned(),
+        status: UserStatus::Active,
+        profile,
+        created: now,
+        activated: None,
+        status_changed: None,
+        last_login: None,
+        last_updated: now,
+        password_changed: None,
+        has_password: false,
+    }
+}
+
+/// The scope a management route needs: the resource from the path, read
+/// for GET and HEAD, manage otherwise. `None` for routes no scope opens.
+pub fn management_scope(method: &axum::http::Method, path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/api/v1/")?;
+    let resource = rest.split('/').next().unwrap_or_default();
+    let read = matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD);
+    let kind = match resource {
+        "users" => "users",
+        "groups" => "groups",
+        "apps" => "apps",
+        "logs" if read => return Some("okta.logs.read".into()),
+        _ => return None,
+    };
+    Some(format!("okta.{kind}.{}", if read { "read" } else { "manage" }))
+}
+
+// ---------------------------------------------------------------------------
+// client secrets
+
+/// Gives a new OIDC app its client id (the app's id, as in Okta) and, when
+/// it authenticates with a secret, a client secret. The secret is stored
+/// only as its digest; the returned JSON (`{"client_secret": …}`) is the one
+/// time it is shown. Call after the app's id is set and before it is stored.
+pub async fn on_app_created(state: &AppState, app: &mut AppInstance) -> ApiResult<Option<Value>> {
+    if app.sign_on_mode != SignOnMode::OpenIdConnect {
+        return Ok(None);
+    }
+    let application_type =
+        app.settings.get("oauthClient").and_then(|o| o.get("application_type")).and_then(Value::as_str).unwrap_or("web").to_owned();
+    let mut oauth = app.credentials.get("oauthClient").and_then(Value::as_object).cloned().unwrap_or_default();
+    oauth.insert("client_id".into(), json!(app.id));
+    let method = oauth
+        .get("token_endpoint_auth_method")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| if matches!(application_type.as_str(), "browser" | "native") { "none".into() } else { "client_secret_basic".into() });
+    oauth.insert("token_endpoint_auth_method".into(), json!(method));
+    oauth.entry("autoKeyRotation").or_insert(json!(true));
+    app.credentials.insert("oauthClient".into(), Value::Object(oauth));
+    if !method.starts_with("client_secret") {
+        return Ok(None);
+    }
+    let secret = issue_secret(state, &app.id).await?;
+    Ok(Some(json!({ "client_secret": secret })))
+}
+
+async fn issue_secret(state: &AppState, client_id: &str) -> ApiResult<String> {
+    let secret = format!("{}{}", crate::crypto::random_secret(), crate::crypto::random_secret());
+    state.store.put_client_secret(client_id, &crate::crypto::digest_token(&secret), state.now()).await?;
+    Ok(secret)
+}
+
+async fn oidc_app(state: &AppState, id: &str) -> ApiResult<Arc<AppInstance>> {
+    match crate::apps::cache::app(state, id).await? {
+        Some(app) if app.sign_on_mode == SignOnMode::OpenIdConnect => Ok(app),
+        _ => Err(ApiError::not_found("AppInstance", id)),
+    }
+}
+
+/// POST /api/v1/apps/{id}/credentials/secrets: a new client secret, shown
+/// once; the previous one stops working.
+async fn new_secret(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Response> {
+    principal.require(Permission::ManageApps)?;
+    let app = oidc_app(&state, &id).await?;
+    let secret = issue_secret(&state, &app.id).await?;
+    let now = ts(state.now());
+    state
+        .log(
+            EventBuilder::new("app.oauth2.client.secret.create", "Create client secret", Actor::user(&principal.user), &ctx.client)
+                .target(Target::other(&app.id, "AppInstance", &app.label)),
+        )
+        .await;
+    let body = json!({
+        "id": vestibule_core::id::generate("ocs", &mut rand::thread_rng()),
+        "status": "ACTIVE",
+        "client_secret": secret,
+        "created": now,
+        "lastUpdated": now,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+// ---------------------------------------------------------------------------
+// scope grants (Okta's OAuth2ScopeConsentGrant)
+
+fn grant_json(state: &AppState, g: &AppScopeGrant) -> Value {
+    json!({
+        "id": g.id,
+        "status": "ACTIVE",
+        "created": ts(g.created),
+        "lastUpdated": ts(g.created),
+        "issuer": g.issuer,
+        "clientId": g.app_id,
+        "scopeId": g.scope_id,
+        "source": "ADMIN",
+        "_links": {
+            "app": { "href": state.config.absolute(&format!("/api/v1/apps/{}", g.app_id)) },
+            "self": { "href": state.config.absolute(&format!("/api/v1/apps/{}/grants/{}", g.app_id, g.id)) },
+        },
+    })
+}
+
+async fn list_grants(State(state): State<AppState>, Caller(principal): Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    principal.require(Permission::Read)?;
+    let app = oidc_app(&state, &id).await?;
+    let grants = state.store.app_scope_grants(&app.id).await?;
+    Ok(Json(Value::Array(grants.iter().map(|g| grant_json(&state, g)).collect())))
+}
+
+async fn get_grant(State(state): State<AppState>, Caller(principal): Caller, Path((id, grant_id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+    principal.require(Permission::Read)?;
+    let app = oidc_app(&state, &id).await?;
+    let grants = state.store.app_scope_grants(&app.id).await?;
+    let g = grants.iter().find(|g| g.id == grant_id).ok_or_else(|| ApiError::not_found("OAuth2ScopeConsentGrant", &grant_id))?;
+    Ok(Json(grant_json(&state, g)))
+}
+
+async fn create_grant(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> ApiResult<Response> {
+    principal.require(Permission::ManageApps)?;
+    let app = oidc_app(&state, &id).await?;
+    let issuer = state.config.absolute("");
+    let given_issuer = body.get("issuer").and_then(Value::as_str).unwrap_or(&issuer).trim_end_matches('/').to_owned();
+    if given_issuer != issuer {
+        return Err(ApiError::field("issuer", "must be the org authorization server's issuer"));
+    }
+    let scope = body.get("scopeId").and_then(Value::as_str).ok_or_else(|| ApiError::field("scopeId", "The field cannot be left blank"))?;
+    if !MANAGEMENT_SCOPES.contains(&scope) {
+        return Err(ApiError::field("scopeId", &format!("must be one of {}", MANAGEMENT_SCOPES.join(", "))));
+    }
+    let existing = state.store.app_scope_grants(&app.id).await?;
+    if let Some(g) = existing.iter().find(|g| g.scope_id == scope) {
+        return Ok((StatusCode::OK, Json(grant_json(&state, g))).into_response());
+    }
+    let grant = AppScopeGrant {
+        id: vestibule_core::id::generate("oag", &mut rand::thread_rng()),
+        app_id: app.id.clone(),
+        issuer,
+        scope_id: scope.to_owned(),
+        created: state.now(),
+    };
+    state.store.insert_app_scope_grant(&grant).await?;
+    state
+        .log(
+            EventBuilder::new("app.oauth2.as.consent.grant", "Grant scope to app", Actor::user(&principal.user), &ctx.client)
+                .target(Target::other(&app.id, "AppInstance", &app.label))
+                .debug("scope", scope.to_owned()),
+        )
+        .await;
+    Ok((StatusCode::CREATED, Json(grant_json(&state, &grant))).into_response())
+}
+
+async fn delete_grant(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    ctx: Ctx,
+    Path((id, grant_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    principal.require(Permission::ManageApps)?;
+    let app = oidc_app(&state, &id).await?;
+    if !state.store.delete_app_scope_grant(&app.id, &grant_id).await? {
+        return Err(ApiError::not_found("OAuth2ScopeConsentGrant", &grant_id));
+    }
+    state
+        .log(
+            EventBuilder::new("app.oauth2.as.consent.revoke", "Revoke scope grant", Actor::user(&principal.user), &ctx.client)
+                .target(Target::other(&app.id, "AppInstance", &app.label)),
+        )
+        .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------
+// custom authorization servers
+
+fn server_json(state: &AppState, s: &LoadedServer) -> Value {
+    let r = &s.record;
+    let current = s.keys.signing_key(SigningAlg::Rs256).map(|k| k.kid().to_owned());
+    json!({
+        "id": r.id,
+        "name": r.name,
+        "description": r.description,
+        "audiences": r.audiences,
+        "issuer": s.server.issuer,
+        "issuerMode": "ORG_URL",
+        "status": r.status,
+        "created": ts(r.created),
+        "lastUpdated": ts(r.last_updated),
+        "credentials": { "signing": { "kid": current, "rotationMode": "MANUAL", "use": "sig" } },
+        "_links": {
+            "self": { "href": state.config.absolute(&format!("/api/v1/authorizationServers/{}", r.id)) },
+            "metadata": [
+                { "href": s.server.well_known_url("openid-configuration") },
+                { "href": s.server.well_known_url("oauth-authorization-server") },
+            ],
+            "scopes": { "href": state.config.absolute(&format!("/api/v1/authorizationServers/{}/scopes", r.id)) },
+            "keys": { "href": state.config.absolute(&format!("/api/v1/authorizationServers/{}/credentials/keys", r.id)) },
+        },
+    })
+}
+
+async fn custom_server(state: &AppState, id: &str) -> ApiResult<(Arc<runtime::Runtime>, Arc<LoadedServer>)> {
+    let rt = runtime(state).await?;
+    match rt.server(id) {
+        Some(s) if id != ORG => Ok((rt, s)),
+        _ => Err(ApiError::not_found("AuthorizationServer", id)),
+    }
+}
+
+async fn list_servers(State(state): State<AppState>, Caller(principal): Caller) -> ApiResult<Json<Value>> {
+    principal.require(Permission::Read)?;
+    let rt = runtime(&state).await?;
+    let snapshot = rt.snapshot();
+    let mut servers: Vec<&Arc<LoadedServer>> = snapshot.servers.values().filter(|s| s.record.id != ORG).collect();
+    servers.sort_by(|a, b| (a.record.created, &a.record.id).cmp(&(b.record.created, &b.record.id)));
+    Ok(Json(Value::Array(servers.into_iter().map(|s| server_json(&state, s)).collect())))
+}
+
+async fn get_server(State(state): State<AppState>, Caller(principal): Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    principal.require(Permission::Read)?;
+    let (_, s) = custom_server(&state, &id).await?;
+    Ok(Json(server_json(&state, &s)))
+}
+
+fn server_fields(body: &Map<String, Value>) -> ApiResult<(String, String, Vec<String>)> {
+    let name = body.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty()).ok_or_else(|| ApiError::field("name", "The field cannot be left blank"))?;
+    let description = body.get("description").and_then(Value::as_str).unwrap_or_default();
+    let audiences: Vec<String> = match body.get("audiences") {
+        Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_string) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => return Err(ApiError::field("audiences", "at least one audience is required")),
+    };
+    Ok((name.to_owned(), description.to_owned(), audiences))
+}
+
+async fn create_server(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    ctx: Ctx,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> ApiResult<Response> {
+    principal.require(Permission::ManageOrg)?;
+    let (name, description, audiences) = server_fields(&body)?;
+    let id = vestibule_core::id::generate("aus", &mut rand::thread_rng());
+    let settings = json!({ "scopes": [], "claims": [] }).as_object().cloned().unwrap_or_default();
+    runtime::create_server(&state, &id, &name, &description, audiences, settings).await?;
+    let rt = runtime(&state).await?;
+    rt.reload(&state).await?;
+    let s = rt.server(&id).ok_or_else(|| ApiError::not_found("AuthorizationServer", &id))?;
+    state
+        .log(
+            EventBuilder::new("oauth2.as.created", "Create authorization server", Actor::user(&principal.user), &ctx.client)
+                .target(Target::other(&id, "AuthorizationServer", &name)),
+        )
+        .await;
+    Ok((StatusCode::CREATED, Json(server_json(&state, &s))).into_response())
+}
+
+async fn save(state: &AppState, rt: &runtime::Runtime, record: OAuthServerRecord) -> ApiResult<()> {
+    if !state.store.update_oauth_server(&record).await? {
+        return Err(ApiError::not_found("AuthorizationServer", &record.id));
+    }
+    rt.reload(state).await
+}
+
+async fn replace_server(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> ApiResult<Json<Value>> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(&state, &id).await?;
+    let (name, description, audiences) = server_fields(&body)?;
+    let mut record = s.record.clone();
+    record.name = name;
+    record.description = description;
+    record.audiences = audiences;
+    record.last_updated = state.now();
+    save(&state, &rt, record).await?;
+    let s = rt.server(&id).ok_or_else(|| ApiError::not_found("AuthorizationServer", &id))?;
+    Ok(Json(server_json(&state, &s)))
+}
+
+async fn delete_server(State(state): State<AppState>, Caller(principal): Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(&state, &id).await?;
+    if s.record.status == "ACTIVE" {
+        return Err(ApiError::wrong_status("deactivate the authorization server before deleting it"));
+    }
+    state.store.delete_oauth_server(&id).await?;
+    rt.reload(&state).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn server_lifecycle(State(state): State<AppState>, Caller(principal): Caller, Path((id, op)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(&state, &id).await?;
+    let status = match op.as_str() {
+        "activate" => "ACTIVE",
+        "deactivate" => "INACTIVE",
+        _ => return Err(ApiError::not_found("Lifecycle", &op)),
+    };
+    let mut record = s.record.clone();
+    record.status = status.into();
+    record.last_updated = state.now();
+    save(&state, &rt, record).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn keys_json(s: &LoadedServer) -> Value {
+    let mut out = Vec::new();
+    for alg in s.keys.algorithms() {
+        let Some(slots) = s.keys.slots(alg) else { continue };
+        let mut push = |key: &oidc::SigningKey, status: &str| {
+            let mut jwk = key.public_jwk().clone();
+            jwk.insert("status".into(), json!(status));
+            out.push(Value::Object(jwk));
+        };
+        push(&slots.current, "ACTIVE");
+        push(&slots.next, "NEXT");
+        if let Some(previous) = &slots.previous {
+            push(previous, "EXPIRED");
+        }
+    }
+    Value::Array(out)
+}
+
+async fn server_keys(State(state): State<AppState>, Caller(principal): Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    principal.require(Permission::Read)?;
+    let rt = runtime(&state).await?;
+    let s = rt.server(&id).ok_or_else(|| ApiError::not_found("AuthorizationServer", &id))?;
+    Ok(Json(keys_json(&s)))
+}
+
+/// POST …/credentials/lifecycle/keyRotate: `{"use": "sig"}`, optionally
+/// `"alg"`; every algorithm's keys move one slot on when none is named.
+async fn rotate_keys(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> ApiResult<Json<Value>> {
+    principal.require(Permission::ManageOrg)?;
+    if body.get("use").and_then(Value::as_str) != Some("sig") {
+        return Err(ApiError::field("use", "must be sig"));
+    }
+    let rt = runtime(&state).await?;
+    let s = rt.server(&id).ok_or_else(|| ApiError::not_found("AuthorizationServer", &id))?;
+    let algs: Vec<SigningAlg> = match body.get("alg").and_then(Value::as_str) {
+        Some(a) => vec![SigningAlg::parse(a).ok_or_else(|| ApiError::field("alg", "must be RS256, ES256 or EdDSA"))?],
+        None => s.keys.algorithms().collect(),
+    };
+    for alg in algs {
+        runtime::rotate(&state, &rt, &id, alg).await?;
+    }
+    state
+        .log(
+            EventBuilder::new("oauth2.as.key.rollover", "Rotate authorization server keys", Actor::user(&principal.user), &ctx.client)
+                .target(Target::other(&id, "AuthorizationServer", &s.record.name)),
+        )
+        .await;
+    let s = rt.server(&id).ok_or_else(|| ApiError::not_found("AuthorizationServer", &id))?;
+    Ok(Json(keys_json(&s)))
+}
+
+fn scopes_of(record: &OAuthServerRecord) -> Vec<Value> {
+    record.settings.get("scopes").and_then(Value::as_array).cloned().unwrap_or_default()
+}
+
+fn scope_json(state: &AppState, server_id: &str, scope: &Value) -> Value {
+    let mut s = scope.clone();
+    if let Some(id) = scope.get("id").and_then(Value::as_str) {
+        s["_links"] = json!({ "self": { "href": state.config.absolute(&format!("/api/v1/authorizationServers/{server_id}/scopes/{id}")) } });
+    }
+    s
+}
+
+async fn list_scopes(State(state): State<AppState>, Caller(principal): Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    principal.require(Permission::Read)?;
+    let (_, s) = custom_server(&state, &id).await?;
+    let mut out: Vec<Value> = oidc::server::OIDC_SCOPES
+        .iter()
+        .map(|name| json!({ "id": name, "name": name, "system": true, "consent": "IMPLICIT", "metadataPublish": "ALL_CLIENTS" }))
+        .collect();
+    out.extend(scopes_of(&s.record).iter().map(|sc| scope_json(&state, &id, sc)));
+    Ok(Json(Value::Array(out)))
+}
+
+async fn get_scope(State(state): State<AppState>, Caller(principal): Caller, Path((id, scope_id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+    principal.require(Permission::Read)?;
+    let (_, s) = custom_server(&state, &id).await?;
+    let scope = scopes_of(&s.record)
+        .into_iter()
+        .find(|sc| sc.get("id").and_then(Value::as_str) == Some(scope_id.as_str()))
+        .ok_or_else(|| ApiError::not_found("OAuth2Scope", &scope_id))?;
+    Ok(Json(scope_json(&state, &id, &scope)))
+}
+
+async fn create_scope(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> ApiResult<Response> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(&state, &id).await?;
+    let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
+    if oidc::Scopes::parse(name).is_none_or(|p| p.iter().count() != 1) || name.starts_with("okta.") {
+        return Err(ApiError::field("name", "must be one scope token, not an okta.* scope"));
+    }
+    let mut scopes = scopes_of(&s.record);
+    if oidc::server::OIDC_SCOPES.contains(&name) || scopes.iter().any(|sc| sc.get("name").and_then(Value::as_str) == Some(name)) {
+        return Err(ApiError::field("name", "a scope with this name exists"));
+    }
+    let scope = json!({
+        "id": vestibule_core::id::generate("scp", &mut rand::thread_rng()),
+        "name": name,
+        "description": body.get("description").and_then(Value::as_str).unwrap_or_default(),
+        "system": false,
+        "consent": body.get("consent").and_then(Value::as_str).unwrap_or("IMPLICIT"),
+        "metadataPublish": body.get("metadataPublish").and_then(Value::as_str).unwrap_or("NO_CLIENTS"),
+        "default": body.get("default").and_then(Value::as_bool).unwrap_or(false),
+    });
+    scopes.push(scope.clone());
+    let mut record = s.record.clone();
+    record.settings.insert("scopes".into(), Value::Array(scopes));
+    record.last_updated = state.now();
+    save(&state, &rt, record).await?;
+    Ok((StatusCode::CREATED, Json(scope_json(&state, &id, &scope))).into_response())
+}
+
+async fn delete_scope(State(state): State<AppState>, Caller(principal): Caller, Path((id, scope_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(&state, &id).await?;
+    let mut scopes = scopes_of(&s.record);
+    let before = scopes.len();
+    scopes.retain(|sc| sc.get("id").and_then(Value::as_str) != Some(scope_id.as_str()));
+    if scopes.len() == before {
+        return Err(ApiError::not_found("OAuth2Scope", &scope_id));
+    }
+    let mut record = s.record.clone();
+    record.settings.insert("scopes".into(), Value::Array(scopes));
+    record.last_updated = state.now();
+    save(&state, &rt, record).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

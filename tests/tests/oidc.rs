@@ -1,0 +1,594 @@
+//! OpenID Connect and OAuth 2.0 through the real gateway, with the
+//! openidconnect crate as a strict relying party (issuer, audience, nonce,
+//! signature and at_hash checked), a cookie-keeping HTTP client that signs
+//! in through the real sign-in page, and the management API called with
+//! scoped access tokens. On both backends.
+
+use std::str::FromStr;
+
+use openidconnect::core::{CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreProviderMetadata};
+use openidconnect::{AccessToken, AccessTokenHash, ClientId, ClientSecret, IssuerUrl, Nonce, PkceCodeChallenge};
+use reqwest::header::LOCATION;
+use reqwest::Method;
+use serde_json::{json, Value};
+use tests::{Backend, ClockExt, TestGateway, GOOD_PASSWORD};
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { super::$name(tests::Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() { super::$name(tests::Backend::Postgres).await }
+        }
+    )*};
+}
+
+on_both_backends!(
+    code_flow_with_a_strict_relying_party,
+    refused_requests,
+    service_apps_call_the_management_api,
+    third_party_initiated_login_from_the_dashboard,
+    custom_authorization_servers,
+);
+
+const REDIRECT: &str = "https://rp.example.com/callback";
+const BYE: &str = "https://rp.example.com/signed-out";
+const ALICE: &str = "alice@example.com";
+
+async fn json_of(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// Creates an OIDC app (its client id is the app id) with a client secret
+/// when it has one, and assigns `user_id` to it.
+async fn oidc_app(gw: &TestGateway, settings: Value, credentials: Value, user_id: Option<&str>) -> (String, Option<String>) {
+    let body = json!({
+        "name": "oidc_client",
+        "label": "Relying Party",
+        "signOnMode": "OPENID_CONNECT",
+        "settings": { "oauthClient": settings },
+        "credentials": { "oauthClient": credentials },
+    });
+    let (status, app) = json_of(gw.admin(Method::POST, "/api/v1/apps").json(&body)).await;
+    assert_eq!(status, 200, "{app}");
+    let id = app["id"].as_str().unwrap().to_owned();
+    let method = credentials["token_endpoint_auth_method"].as_str().unwrap_or("client_secret_basic");
+    let secret = if method.starts_with("client_secret") {
+        let (status, s) = json_of(gw.admin(Method::POST, &format!("/api/v1/apps/{id}/credentials/secrets"))).await;
+        assert_eq!(status, 201, "{s}");
+        Some(s["client_secret"].as_str().unwrap().to_owned())
+    } else {
+        None
+    };
+    if let Some(uid) = user_id {
+        let (status, _) = json_of(gw.admin(Method::POST, &format!("/api/v1/apps/{id}/users")).json(&json!({ "id": uid }))).await;
+        assert_eq!(status, 200);
+    }
+    (id, secret)
+}
+
+fn web_settings() -> Value {
+    json!({
+        "redirect_uris": [REDIRECT],
+        "post_logout_redirect_uris": [BYE],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "application_type": "web",
+    })
+}
+
+/// A browser: keeps cookies, follows no redirect by itself.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn hidden(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].replace("&amp;", "&").replace("&quot;", "\"").replace("&#x27;", "'"))
+}
+
+/// Follows the browser through the authorization request, signing in on
+/// the sign-in page when it appears, until the gateway sends it to the
+/// relying party; returns that URL.
+async fn sign_in_and_authorize(gw: &TestGateway, browser: &reqwest::Client, start: &str, password: &str) -> url::Url {
+    let mut next = start.to_owned();
+    for _ in 0..10 {
+        if next.starts_with("https://rp.example.com") {
+            return url::Url::parse(&next).unwrap();
+        }
+        let absolute = if next.starts_with('/') { gw.url(&next) } else { next.clone() };
+        let response = browser.get(&absolute).send().await.unwrap();
+        if let Some(location) = response.headers().get(LOCATION) {
+            next = location.to_str().unwrap().to_owned();
+            continue;
+        }
+        let status = response.status();
+        let html = response.text().await.unwrap();
+        assert_eq!(status, 200, "{absolute}: {html}");
+        let (Some(csrf), Some(from)) = (hidden(&html, "csrf"), hidden(&html, "fromURI")) else {
+            panic!("expected the sign-in page at {absolute}: {html}")
+        };
+        let submitted = browser
+            .post(gw.url("/login"))
+            .header("origin", &gw.base)
+            .form(&[("csrf", csrf.as_str()), ("username", ALICE), ("password", password), ("fromURI", from.as_str())])
+            .send()
+            .await
+            .unwrap();
+        next = submitted.headers().get(LOCATION).expect("signed in: a redirect").to_str().unwrap().to_owned();
+    }
+    panic!("too many redirects from {start}");
+}
+
+struct Flow {
+    issuer: String,
+    metadata: CoreProviderMetadata,
+    jwks: CoreJsonWebKeySet,
+}
+
+/// Discovery and keys, read as the relying party reads them.
+async fn discover(gw: &TestGateway, issuer: &str) -> Flow {
+    let (status, doc) = json_of(gw.http.get(format!("{issuer}/.well-known/openid-configuration"))).await;
+    assert_eq!(status, 200, "{doc}");
+    let metadata: CoreProviderMetadata = serde_json::from_value(doc).expect("the RP parses our discovery document");
+    assert_eq!(metadata.issuer().as_str(), issuer);
+    let (status, keys) = json_of(gw.http.get(metadata.jwks_uri().as_str())).await;
+    assert_eq!(status, 200);
+    let jwks: CoreJsonWebKeySet = serde_json::from_value(keys).expect("the RP parses our JWKS");
+    Flow { issuer: issuer.to_owned(), metadata, jwks }
+}
+
+struct Started {
+    url: String,
+    state: String,
+    nonce: String,
+    verifier: String,
+}
+
+fn authorize_url(flow: &Flow, client_id: &str, scope: &str, extra: &[(&str, &str)]) -> Started {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let state = vestibule_core::id::random_token(16, &mut rand::thread_rng());
+    let nonce = vestibule_core::id::random_token(16, &mut rand::thread_rng());
+    let mut url = url::Url::parse(flow.metadata.authorization_endpoint().as_str()).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", REDIRECT)
+        .append_pair("response_type", "code")
+        .append_pair("scope", scope)
+        .append_pair("state", &state)
+        .append_pair("nonce", &nonce)
+        .append_pair("code_challenge", challenge.as_str())
+        .append_pair("code_challenge_method", "S256");
+    for (k, v) in extra {
+        url.query_pairs_mut().append_pair(k, v);
+    }
+    Started { url: url.to_string(), state, nonce, verifier: verifier.secret().clone() }
+}
+
+fn param(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+async fn token_request(gw: &TestGateway, flow: &Flow, client: (&str, &str), form: &[(&str, &str)]) -> (u16, Value) {
+    let endpoint = flow.metadata.token_endpoint().unwrap().as_str().to_owned();
+    json_of(gw.http.post(endpoint).basic_auth(client.0, Some(client.1)).form(form)).await
+}
+
+/// The ID token as the strict relying party checks it: signature with the
+/// published keys, issuer, audience, expiry (at the gateway's fixed time),
+/// nonce, and at_hash against the access token.
+fn check_id_token(gw: &TestGateway, flow: &Flow, client_id: &str, secret: &str, tokens: &Value, nonce: &str) -> Value {
+    let verifier = rp_verifier(gw, flow, client_id, secret);
+    let token = CoreIdToken::from_str(tokens["id_token"].as_str().expect("an ID token")).expect("the RP parses the ID token");
+    let claims = token.claims(&verifier, &Nonce::new(nonce.into())).expect("the RP accepts the ID token");
+    let alg = token.signing_alg().unwrap();
+    let key = token.signing_key(&verifier).unwrap();
+    let expected = AccessTokenHash::from_token(&AccessToken::new(tokens["access_token"].as_str().unwrap().into()), alg, key).unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&expected), "at_hash");
+    assert!(token.claims(&verifier, &Nonce::new("another nonce".into())).is_err(), "the nonce is checked");
+    let other = rp_verifier(gw, flow, "0oasomeoneelse", secret);
+    assert!(token.claims(&other, &Nonce::new(nonce.into())).is_err(), "the audience is checked");
+    serde_json::to_value(claims).unwrap()
+}
+
+/// The relying party's verifier, with the gateway's fixed clock as its
+/// time (the crate takes a chrono time, which it gives us through serde).
+fn rp_verifier(gw: &TestGateway, flow: &Flow, client_id: &str, secret: &str) -> CoreIdTokenVerifier<'static> {
+    let now = gw.clock.now_dt().unix_timestamp();
+    let probe: CoreIdTokenClaims =
+        serde_json::from_value(json!({ "iss": "https://x", "aud": ["x"], "sub": "x", "exp": now, "iat": now })).unwrap();
+    let now = probe.expiration();
+    CoreIdTokenVerifier::new_confidential_client(
+        ClientId::new(client_id.into()),
+        ClientSecret::new(secret.into()),
+        IssuerUrl::new(flow.issuer.clone()).unwrap(),
+        flow.jwks.clone(),
+    )
+    .set_time_fn(move || now)
+}
+
+async fn alice(gw: &TestGateway) -> String {
+    gw.create_user(ALICE, "Alice", "Liddell").await["id"].as_str().unwrap().to_owned()
+}
+
+async fn code_flow_with_a_strict_relying_party(backend: Backend) {
+    let gw = TestGateway::start(backend).await;
+    let alice_id = alice(&gw).await;
+    let (client_id, secret) = oidc_app(&gw, web_settings(), json!({ "token_endpoint_auth_method": "client_secret_basic" }), Some(&alice_id)).await;
+    let secret = secret.unwrap();
+    for issuer in [gw.base.clone(), gw.url("/oauth2/default")] {
+        let flow = discover(&gw, &issuer).await;
+        let b = browser();
+        let started = authorize_url(&flow, &client_id, "openid profile email groups offline_access", &[]);
+        let back = sign_in_and_authorize(&gw, &b, &started.url, GOOD_PASSWORD).await;
+        assert_eq!(param(&back, "state").as_deref(), Some(started.state.as_str()));
+        assert_eq!(param(&back, "iss").as_deref(), Some(issuer.as_str()), "RFC 9207 iss");
+        let code = param(&back, "code").expect("a code");
+        let (status, tokens) = token_request(
+            &gw,
+            &flow,
+            (&client_id, &secret),
+            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &started.verifier)],
+        )
+        .await;
+        assert_eq!(status, 200, "{tokens}");
+        let claims = check_id_token(&gw, &flow, &client_id, &secret, &tokens, &started.nonce);
+        assert_eq!(claims["sub"], json!(alice_id));
+        assert_eq!(claims["email"], json!(ALICE));
+        assert_eq!(claims["preferred_username"], json!(ALICE));
+
+        // UserInfo with the access token.
+        let userinfo = flow.metadata.userinfo_endpoint().unwrap().as_str().to_owned();
+        let (status, info) = json_of(gw.http.get(&userinfo).bearer_auth(tokens["access_token"].as_str().unwrap())).await;
+        assert_eq!(status, 200, "{info}");
+        assert_eq!((info["sub"].as_str(), info["email"].as_str(), info["given_name"].as_str()), (Some(alice_id.as_str()), Some(ALICE), Some("Alice")));
+        assert!(info["groups"].is_array(), "the groups scope releases the groups claim: {info}");
+
+        // Refresh rotates: a new refresh token every time, the old one is spent.
+        let first_refresh = tokens["refresh_token"].as_str().expect("offline_access gives a refresh token").to_owned();
+        let (status, refreshed) =
+            token_request(&gw, &flow, (&client_id, &secret), &[("grant_type", "refresh_token"), ("refresh_token", &first_refresh)]).await;
+        assert_eq!(status, 200, "{refreshed}");
+        let second_refresh = refreshed["refresh_token"].as_str().unwrap().to_owned();
+        assert_ne!(second_refresh, first_refresh);
+
+        // Introspection (RFC 7662) and revocation (RFC 7009).
+        let base = if issuer == gw.base { gw.url("/oauth2/v1") } else { format!("{issuer}/v1") };
+        let access = refreshed["access_token"].as_str().unwrap().to_owned();
+        let (status, active) =
+            json_of(gw.http.post(format!("{base}/introspect")).basic_auth(&client_id, Some(&secret)).form(&[("token", access.as_str())])).await;
+        assert_eq!(status, 200);
+        assert_eq!((active["active"].as_bool(), active["sub"].as_str()), (Some(true), Some(alice_id.as_str())), "{active}");
+        let (status, rt) = json_of(
+            gw.http
+                .post(format!("{base}/introspect"))
+                .basic_auth(&client_id, Some(&secret))
+                .form(&[("token", second_refresh.as_str()), ("token_type_hint", "refresh_token")]),
+        )
+        .await;
+        assert_eq!((status, rt["active"].as_bool()), (200, Some(true)), "{rt}");
+        let revoked = gw.http.post(format!("{base}/revoke")).basic_auth(&client_id, Some(&secret)).form(&[("token", second_refresh.as_str())]).send().await.unwrap();
+        assert_eq!(revoked.status(), 200);
+        for token in [&access, &second_refresh] {
+            let (_, after) =
+                json_of(gw.http.post(format!("{base}/introspect")).basic_auth(&client_id, Some(&secret)).form(&[("token", token.as_str())])).await;
+            assert_eq!(after, json!({ "active": false }), "revoking the refresh token revokes its grant");
+        }
+
+        // RP-initiated logout ends the session and returns to the app with its state.
+        let mut url = url::Url::parse(&format!("{base}/logout")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("id_token_hint", tokens["id_token"].as_str().unwrap())
+            .append_pair("post_logout_redirect_uri", BYE)
+            .append_pair("state", "bye-state");
+        let out = b.get(url.as_str()).send().await.unwrap();
+        assert_eq!(out.status(), 302);
+        assert_eq!(out.headers()[LOCATION], format!("{BYE}?state=bye-state"));
+        let me = b.get(gw.url("/api/v1/sessions/me")).send().await.unwrap();
+        assert_ne!(me.status(), 200, "the session ended");
+    }
+    gw.stop().await;
+}
+
+async fn refused_requests(backend: Backend) {
+    let gw = TestGateway::start(backend).await;
+    let alice_id = alice(&gw).await;
+    let (client_id, secret) = oidc_app(&gw, web_settings(), json!({}), Some(&alice_id)).await;
+    let secret = secret.unwrap();
+    let flow = discover(&gw, &gw.url("/oauth2/default")).await;
+    let b = browser();
+    let get_code = |scope: &'static str| {
+        let started = authorize_url(&flow, &client_id, scope, &[]);
+        let b = b.clone();
+        let gw = &gw;
+        async move {
+            let back = sign_in_and_authorize(gw, &b, &started.url, GOOD_PASSWORD).await;
+            (param(&back, "code").expect("code"), started)
+        }
+    };
+    let redeem = |code: String, verifier: String, redirect: &'static str| {
+        let gw = &gw;
+        let flow = &flow;
+        let client = (client_id.clone(), secret.clone());
+        async move {
+            token_request(
+                gw,
+                flow,
+                (&client.0, &client.1),
+                &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", redirect), ("code_verifier", &verifier)],
+            )
+            .await
+        }
+    };
+
+    // PKCE mismatch.
+    let (code, _) = get_code("openid").await;
+    let (status, e) = redeem(code, "x".repeat(50), REDIRECT).await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")), "{e}");
+
+    // A replayed code fails, and revokes what the first redemption issued.
+    let (code, started) = get_code("openid offline_access").await;
+    let (status, tokens) = redeem(code.clone(), started.verifier.clone(), REDIRECT).await;
+    assert_eq!(status, 200);
+    let (status, e) = redeem(code, started.verifier, REDIRECT).await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
+    let (_, after) = json_of(
+        gw.http
+            .post(gw.url("/oauth2/default/v1/introspect"))
+            .basic_auth(&client_id, Some(&secret))
+            .form(&[("token", tokens["access_token"].as_str().unwrap())]),
+    )
+    .await;
+    assert_eq!(after["active"], json!(false), "replay revoked the grant");
+
+    // The redirect_uri at the token endpoint must be the authorization request's.
+    let (code, started) = get_code("openid").await;
+    let (status, e) = redeem(code, started.verifier, "https://rp.example.com/other").await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
+
+    // An unregistered redirect_uri never redirects: an error page.
+    let mut evil = url::Url::parse(&authorize_url(&flow, &client_id, "openid", &[]).url).unwrap();
+    let pairs: Vec<(String, String)> = evil.query_pairs().map(|(k, v)| {
+            let v = if k == "redirect_uri" { "https://evil.example/cb".to_owned() } else { v.into_owned() };
+            (k.into_owned(), v)
+        }).collect();
+    evil.query_pairs_mut().clear().extend_pairs(pairs);
+    let page = b.get(evil.as_str()).send().await.unwrap();
+    assert_eq!(page.status(), 400);
+    assert!(page.headers().get(LOCATION).is_none());
+
+    // A bad client secret.
+    let (code, started) = get_code("openid").await;
+    let (status, e) = token_request(
+        &gw,
+        &flow,
+        (&client_id, "not-the-secret"),
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &started.verifier)],
+    )
+    .await;
+    assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")));
+
+    // An expired code (codes live 60 seconds).
+    let (code, started) = get_code("openid").await;
+    gw.clock.advance(time::Duration::seconds(61));
+    let (status, e) = redeem(code, started.verifier, REDIRECT).await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
+
+    // Refresh-token reuse revokes the grant, successor included.
+    let (code, started) = get_code("openid offline_access").await;
+    let (_, tokens) = redeem(code, started.verifier, REDIRECT).await;
+    let first = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = |token: String| {
+        let gw = &gw;
+        let flow = &flow;
+        let client = (client_id.clone(), secret.clone());
+        async move { token_request(gw, flow, (&client.0, &client.1), &[("grant_type", "refresh_token"), ("refresh_token", &token)]).await }
+    };
+    let (status, next) = refresh(first.clone()).await;
+    assert_eq!(status, 200);
+    let second = next["refresh_token"].as_str().unwrap().to_owned();
+    gw.clock.advance(time::Duration::minutes(5)); // past the grace period
+    let (status, e) = refresh(first).await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")));
+    let (status, _) = refresh(second).await;
+    assert_eq!(status, 400, "reuse revoked the whole grant");
+
+    // A token without the needed scope; a token signed by a key we do not publish.
+    let (code, started) = get_code("email").await;
+    let (_, tokens) = redeem(code, started.verifier, REDIRECT).await;
+    let userinfo = gw.http.get(gw.url("/oauth2/default/v1/userinfo")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(userinfo.status(), 403, "userinfo needs openid");
+    let forged = forge(tokens["access_token"].as_str().unwrap());
+    let userinfo = gw.http.get(gw.url("/oauth2/default/v1/userinfo")).bearer_auth(&forged).send().await.unwrap();
+    assert_eq!(userinfo.status(), 401);
+    assert!(userinfo.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+    let (_, inactive) =
+        json_of(gw.http.post(gw.url("/oauth2/default/v1/introspect")).basic_auth(&client_id, Some(&secret)).form(&[("token", forged.as_str())])).await;
+    assert_eq!(inactive, json!({ "active": false }));
+    // The strict RP refuses an ID token signed by an unknown key too.
+    let (code, started) = get_code("openid").await;
+    let (_, tokens) = redeem(code, started.verifier, REDIRECT).await;
+    let forged_id = forge(tokens["id_token"].as_str().unwrap());
+    let verifier = rp_verifier(&gw, &flow, &client_id, &secret);
+    let token = CoreIdToken::from_str(&forged_id).unwrap();
+    assert!(token.claims(&verifier, &Nonce::new(started.nonce)).is_err());
+    gw.stop().await;
+}
+
+/// One base64url part of a compact JWS, as JSON.
+fn jwt_part(part: &str) -> Value {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in part.bytes() {
+        let v = ALPHABET.iter().position(|a| *a == c).expect("base64url") as u32;
+        bits = (bits << 6) | v;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    serde_json::from_slice(&out).expect("JSON")
+}
+
+/// The same claims, signed by a key the gateway never published.
+fn forge(jwt: &str) -> String {
+    let mut parts = jwt.split('.');
+    let header = jwt_part(parts.next().unwrap());
+    let claims = jwt_part(parts.next().unwrap());
+    let key = oidc::SigningKey::generate("unknown-kid", oidc::SigningAlg::Rs256).unwrap();
+    key.sign_jwt(header["typ"].as_str().unwrap(), claims.as_object().unwrap()).unwrap()
+}
+
+async fn service_apps_call_the_management_api(backend: Backend) {
+    let gw = TestGateway::start(backend).await;
+    alice(&gw).await;
+    let settings = json!({ "grant_types": ["client_credentials"], "response_types": ["token"], "application_type": "service" });
+    let (client_id, secret) = oidc_app(&gw, settings, json!({ "token_endpoint_auth_method": "client_secret_post" }), None).await;
+    let secret = secret.unwrap();
+    let token = |scope: &'static str| {
+        let gw = &gw;
+        let form = vec![
+            ("grant_type".to_owned(), "client_credentials".to_owned()),
+            ("scope".to_owned(), scope.to_owned()),
+            ("client_id".to_owned(), client_id.clone()),
+            ("client_secret".to_owned(), secret.clone()),
+        ];
+        async move { json_of(gw.http.post(gw.url("/oauth2/v1/token")).form(&form)).await }
+    };
+    // Nothing granted yet.
+    let (status, e) = token("okta.users.read").await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_scope")), "{e}");
+    let (status, grant) = json_of(
+        gw.admin(Method::POST, &format!("/api/v1/apps/{client_id}/grants")).json(&json!({ "issuer": gw.base, "scopeId": "okta.users.read" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{grant}");
+    assert_eq!(grant["scopeId"], "okta.users.read");
+    let (status, grants) = json_of(gw.admin(Method::GET, &format!("/api/v1/apps/{client_id}/grants"))).await;
+    assert_eq!((status, grants.as_array().map(Vec::len)), (200, Some(1)));
+
+    let (status, t) = token("okta.users.read").await;
+    assert_eq!(status, 200, "{t}");
+    let access = t["access_token"].as_str().unwrap().to_owned();
+    let call = |method: Method, path: &str| gw.http.request(method, gw.url(path)).bearer_auth(&access);
+    let (status, users) = json_of(call(Method::GET, "/api/v1/users")).await;
+    assert_eq!(status, 200, "{users}");
+    assert!(users.as_array().unwrap().iter().any(|u| u["profile"]["login"] == ALICE));
+    let (status, e) = json_of(call(Method::POST, "/api/v1/users").json(&json!({ "profile": { "login": "x@example.com" } }))).await;
+    assert_eq!(status, 403, "users.read does not manage: {e}");
+    let (status, _) = json_of(call(Method::GET, "/api/v1/groups")).await;
+    assert_eq!(status, 403, "no groups scope");
+    let (status, _) = json_of(call(Method::GET, "/api/v1/api-tokens")).await;
+    assert_eq!(status, 403, "no scope opens API tokens");
+    let (status, e) = token("okta.groups.read").await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_scope")));
+
+    // With okta.users.manage granted, the service creates a user.
+    json_of(gw.admin(Method::POST, &format!("/api/v1/apps/{client_id}/grants")).json(&json!({ "scopeId": "okta.users.manage" }))).await;
+    let (status, t) = token("okta.users.manage").await;
+    assert_eq!(status, 200);
+    let manage = t["access_token"].as_str().unwrap().to_owned();
+    let body = json!({ "profile": { "login": "bot-made@example.com", "email": "bot-made@example.com", "firstName": "B", "lastName": "M" } });
+    let (status, made) = json_of(gw.http.post(gw.url("/api/v1/users?activate=false")).bearer_auth(&manage).json(&body)).await;
+    assert_eq!(status, 200, "{made}");
+    // Revoked tokens stop working; tokens of another issuer never work.
+    let revoked = gw
+        .http
+        .post(gw.url("/oauth2/v1/revoke"))
+        .form(&[("token", manage.as_str()), ("client_id", client_id.as_str()), ("client_secret", secret.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let (status, _) = json_of(gw.http.get(gw.url("/api/v1/users")).bearer_auth(&manage)).await;
+    assert_eq!(status, 401);
+    let (status, _) = json_of(gw.http.get(gw.url("/api/v1/users")).bearer_auth(forge(&access))).await;
+    assert_eq!(status, 401, "unknown key");
+    gw.stop().await;
+}
+
+async fn third_party_initiated_login_from_the_dashboard(backend: Backend) {
+    let gw = TestGateway::start(backend).await;
+    let alice_id = alice(&gw).await;
+    let mut settings = web_settings();
+    settings["initiate_login_uri"] = json!("https://rp.example.com/start-login");
+    settings["target_link_uri"] = json!("https://rp.example.com/reports");
+    let (client_id, secret) = oidc_app(&gw, settings, json!({}), Some(&alice_id)).await;
+    let b = browser();
+    let flow = discover(&gw, &gw.base).await;
+    // Sign in once (through an authorization request), then launch from the dashboard.
+    let started = authorize_url(&flow, &client_id, "openid", &[]);
+    sign_in_and_authorize(&gw, &b, &started.url, GOOD_PASSWORD).await;
+    let launch = b.get(gw.url(&format!("/home/oidc_client/{client_id}/launch"))).send().await.unwrap();
+    assert_eq!(launch.status(), 302);
+    let to = url::Url::parse(launch.headers()[LOCATION].to_str().unwrap()).unwrap();
+    assert_eq!(to.path(), "/start-login");
+    assert_eq!(param(&to, "iss").as_deref(), Some(gw.base.as_str()));
+    assert_eq!(param(&to, "login_hint").as_deref(), Some(ALICE));
+    assert_eq!(param(&to, "target_link_uri").as_deref(), Some("https://rp.example.com/reports"));
+    // The app then runs a normal code flow at that issuer; the session is there already.
+    let flow = discover(&gw, &param(&to, "iss").unwrap()).await;
+    let started = authorize_url(&flow, &client_id, "openid", &[("login_hint", ALICE)]);
+    let back = sign_in_and_authorize(&gw, &b, &started.url, "unused: signed in").await;
+    let code = param(&back, "code").unwrap();
+    let secret = secret.unwrap();
+    let (status, tokens) = token_request(
+        &gw,
+        &flow,
+        (&client_id, &secret),
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &started.verifier)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    check_id_token(&gw, &flow, &client_id, &secret, &tokens, &started.nonce);
+    gw.stop().await;
+}
+
+async fn custom_authorization_servers(backend: Backend) {
+    let gw = TestGateway::start(backend).await;
+    let (status, list) = json_of(gw.admin(Method::GET, "/api/v1/authorizationServers")).await;
+    assert_eq!(status, 200);
+    assert_eq!(list[0]["id"], "default");
+    assert_eq!(list[0]["issuer"], json!(gw.url("/oauth2/default")));
+    let (status, made) = json_of(
+        gw.admin(Method::POST, "/api/v1/authorizationServers")
+            .json(&json!({ "name": "Reports", "description": "For the reports API", "audiences": ["api://reports"] })),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let id = made["id"].as_str().unwrap().to_owned();
+    let (status, _) = json_of(gw.admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/scopes")).json(&json!({ "name": "reports.read" }))).await;
+    assert_eq!(status, 201);
+    let settings = json!({ "grant_types": ["client_credentials"], "application_type": "service" });
+    let (client_id, secret) = oidc_app(&gw, settings, json!({}), None).await;
+    let flow = discover(&gw, &gw.url(&format!("/oauth2/{id}"))).await;
+    assert!(flow.metadata.scopes_supported().unwrap().iter().any(|s| s.as_str() == "reports.read"));
+    let (status, t) =
+        token_request(&gw, &flow, (&client_id, secret.as_deref().unwrap()), &[("grant_type", "client_credentials"), ("scope", "reports.read")]).await;
+    assert_eq!(status, 200, "{t}");
+    // Keys rotate only after the next key has been published for the overlap.
+    let (status, _) =
+        json_of(gw.admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/credentials/lifecycle/keyRotate")).json(&json!({ "use": "sig" }))).await;
+    assert_eq!(status, 400);
+    gw.clock.advance(time::Duration::hours(25));
+    let before: Value = gw.http.get(flow.metadata.jwks_uri().as_str()).send().await.unwrap().json().await.unwrap();
+    let (status, keys) =
+        json_of(gw.admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/credentials/lifecycle/keyRotate")).json(&json!({ "use": "sig", "alg": "RS256" }))).await;
+    assert_eq!(status, 200, "{keys}");
+    // The key that signs now was published before the rotation.
+    let (_, t) =
+        token_request(&gw, &flow, (&client_id, secret.as_deref().unwrap()), &[("grant_type", "client_credentials"), ("scope", "reports.read")]).await;
+    let header = jwt_part(t["access_token"].as_str().unwrap().split('.').next().unwrap());
+    assert!(before["keys"].as_array().unwrap().iter().any(|k| k["kid"] == header["kid"]), "signed with a key cached before the switch");
+    gw.stop().await;
+}
