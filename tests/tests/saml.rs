@@ -468,6 +468,11 @@ async fn every_safety_point_is_refused() {
     let (s, _, html) = post_form(&gw, &app.sso(&gw), &[("SAMLRequest", &STANDARD.encode(&sha1))], Some(&cookie)).await;
     refused(s, &html, "SHA-1");
 
+    // RelayState is bounded (it travels in the sealed sign-in cookie).
+    let xml = authn_request(&gw, &app, "_long_relay", &t, "");
+    let (s, _, html) = get(&gw, &redirect(&gw, &app, &xml, Some(&"r".repeat(2000)), None), Some(&cookie)).await;
+    refused(s, &html, "oversized RelayState");
+
     // Attacker input never panics: malformed queries and forms.
     let junk = [
         "SAMLRequest=", "SAMLRequest=%", "SAMLRequest=!!!!", "SAMLRequest=AAAA", "SigAlg=x&Signature=y", "SAMLRequest=fVLL&SAMLRequest=fVLL",
@@ -605,7 +610,7 @@ async fn admin_certificate_and_unsigned_preview() {
     let (status, headers, pem) = get(&gw, &gw.url(&format!("/app/{}/sso/saml/certificate", app.id)), None).await;
     assert_eq!(status, 200);
     assert!(headers["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\""));
-    assert_eq!(pem.trim(), app.idp_cert_pem.trim().replace('\n', "\n"), "the key the metadata and keys API show");
+    assert_eq!(pem.trim(), app.idp_cert_pem.trim(), "the key the metadata and keys API show");
 
     let preview = gw.url(&format!("/app/{}/{}/sso/saml/preview?userId={uid}", app.name, app.id));
     let body: Value = gw.http.post(gw.url("/api/v1/authn")).json(&json!({"username": tests::ADMIN_LOGIN, "password": tests::ADMIN_PASSWORD})).send().await.unwrap().json().await.unwrap();

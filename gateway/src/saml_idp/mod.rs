@@ -44,7 +44,7 @@ use crate::store::SessionRecord;
 use crate::syslog::ClientInfo;
 use crate::web::error_page;
 
-pub use settings::SamlApp;
+pub use settings::{validate, SamlApp};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -72,7 +72,7 @@ fn x5c(map: Option<&Map<String, Value>>) -> Vec<String> {
         .map(|list| {
             list.iter()
                 .filter_map(Value::as_str)
-                .map(|c| pem_or_base64(c))
+                .map(pem_or_base64)
                 .filter(|c| !c.is_empty())
                 .collect()
         })
@@ -254,5 +254,187 @@ impl SamlApp {
         } else {
             (acs_url.to_owned(), acs_url.to_owned())
         }
+    }
+}
+
+const ATTRIBUTE_NAME_FORMATS: [&str; 3] = [
+    "urn:oasis:names:tc:SAML:2.0:attrname-format:basic",
+    "urn:oasis:names:tc:SAML:2.0:attrname-format:uri",
+    "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified",
+];
+
+fn absolute_url(text: &str) -> bool {
+    url::Url::parse(text).is_ok_and(|u| (u.scheme() == "https" || u.scheme() == "http") && u.host().is_some()) && text.len() <= 2048
+}
+
+/// Checks the SAML options `apps::validate` leaves to this protocol, as
+/// "path: problem" lines in the shape of `apps::Causes`: everything a launch
+/// reads must be usable, so a bad value is refused when saved rather than
+/// found at the first sign-in.
+pub fn validate(app: &AppInstance) -> Vec<String> {
+    let mut causes = Vec::new();
+    let mut add = |path: &str, problem: &str| causes.push(format!("settings.signOn.{path}: {problem}"));
+    let empty = Map::new();
+    let sign_on = object(&app.settings, "signOn").unwrap_or(&empty);
+    if let Some(Value::String(name)) = sign_on.get("signatureAlgorithm") {
+        if signature_algorithm(Some(name)).is_err() {
+            add("signatureAlgorithm", "must be RSA_SHA256, RSA_SHA384, RSA_SHA512 or RSA_SHA1");
+        }
+    }
+    if let Some(Value::String(name)) = sign_on.get("digestAlgorithm") {
+        if name != "SHA256" {
+            add("digestAlgorithm", "must be SHA256");
+        }
+    }
+    if !flag(sign_on, "assertionSigned", true) && !flag(sign_on, "responseSigned", true) {
+        add("assertionSigned", "the assertion, the response or both must be signed");
+    }
+    let mut indexes = std::collections::HashSet::new();
+    for (i, endpoint) in sign_on.get("acsEndpoints").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        if !endpoint.get("url").and_then(Value::as_str).is_some_and(absolute_url) {
+            add(&format!("acsEndpoints[{i}].url"), "must be an absolute http or https URL");
+        }
+        match endpoint.get("index").and_then(Value::as_u64).and_then(|n| u16::try_from(n).ok()) {
+            Some(index) if indexes.insert(index) => {}
+            Some(_) => add(&format!("acsEndpoints[{i}].index"), "is used by another endpoint"),
+            None => add(&format!("acsEndpoints[{i}].index"), "must be a number from 0 to 65535"),
+        }
+    }
+    let certificates = |map: Option<&Map<String, Value>>| -> Result<usize, ()> {
+        let list = x5c(map);
+        for c in &list {
+            TrustedKey::from_certificate_base64(c).map_err(|_| ())?;
+        }
+        Ok(list.len())
+    };
+    let sp_certificates = match certificates(object(sign_on, "spCertificate")) {
+        Ok(n) => n,
+        Err(()) => {
+            add("spCertificate.x5c", "must hold X.509 certificates (base64 DER or PEM)");
+            0
+        }
+    };
+    if flag(sign_on, "samlSignedRequestEnabled", false) && sp_certificates == 0 {
+        add("spCertificate.x5c", "signed requests need the SP's certificate");
+    }
+    if let Some(e) = object(sign_on, "assertionEncryption") {
+        if e.get("encryptionAlgorithm").and_then(Value::as_str).is_some_and(|a| a != "AES256_GCM" && a != "AES256_CBC") {
+            add("assertionEncryption.encryptionAlgorithm", "must be AES256_GCM or AES256_CBC");
+        }
+        if e.get("keyTransportAlgorithm").and_then(Value::as_str).is_some_and(|a| a != "RSA_OAEP" && a != "RSA_OAEP_SHA256") {
+            add("assertionEncryption.keyTransportAlgorithm", "must be RSA_OAEP");
+        }
+        match certificates(Some(e)) {
+            Err(()) => add("assertionEncryption.x5c", "must hold the SP's X.509 encryption certificate"),
+            Ok(0) if flag(e, "enabled", false) && sp_certificates == 0 => {
+                add("assertionEncryption.x5c", "encryption needs the SP's certificate")
+            }
+            Ok(_) => {}
+        }
+    }
+    let mut names = std::collections::HashSet::new();
+    for (i, statement) in sign_on.get("attributeStatements").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let path = format!("attributeStatements[{i}]");
+        match statement.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty()) {
+            Some(name) if names.insert(name.to_owned()) => {}
+            Some(_) => add(&format!("{path}.name"), "must be unique across attribute statements"),
+            None => add(&format!("{path}.name"), "The field cannot be left blank"),
+        }
+        if statement.get("namespace").and_then(Value::as_str).is_some_and(|n| !ATTRIBUTE_NAME_FORMATS.contains(&n)) {
+            add(&format!("{path}.namespace"), "must be a SAML attrname-format (basic, uri or unspecified)");
+        }
+        match statement.get("type").and_then(Value::as_str).unwrap_or("EXPRESSION") {
+            "EXPRESSION" => {
+                if !statement.get("values").is_none_or(|v| v.as_array().is_some_and(|a| a.iter().all(Value::is_string))) {
+                    add(&format!("{path}.values"), "must be a list of strings");
+                }
+            }
+            "GROUP" => {
+                let kind = statement.get("filterType").and_then(Value::as_str).unwrap_or("REGEX");
+                let value = statement.get("filterValue").and_then(Value::as_str).unwrap_or("");
+                if GroupFilter::new(kind, value).is_err() {
+                    add(&format!("{path}.filterValue"), "must be STARTS_WITH, EQUALS, CONTAINS or a valid REGEX");
+                }
+            }
+            _ => add(&format!("{path}.type"), "must be EXPRESSION or GROUP"),
+        }
+    }
+    if let Some(slo) = object(sign_on, "slo").filter(|s| flag(s, "enabled", false)) {
+        if !slo.get("logoutUrl").and_then(Value::as_str).is_some_and(absolute_url) {
+            add("slo.logoutUrl", "must be an absolute http or https URL");
+        }
+        if sp_certificates == 0 {
+            add("spCertificate.x5c", "single logout needs the SP's certificate: logout requests must be signed");
+        }
+    }
+    if causes.is_empty() {
+        if let Err(problem) = SamlApp::from_app(app) {
+            causes.push(format!("settings.signOn: {problem}"));
+        }
+    }
+    causes
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use time::OffsetDateTime;
+
+    use super::*;
+
+    fn app(sign_on: Value) -> AppInstance {
+        AppInstance {
+            id: "0oa1".into(),
+            name: "x".into(),
+            label: "X".into(),
+            status: crate::apps::AppStatus::Active,
+            sign_on_mode: crate::apps::SignOnMode::Saml2,
+            catalog_name: None,
+            settings: json!({ "signOn": sign_on }).as_object().cloned().unwrap_or_default(),
+            credentials: crate::apps::default_credentials(),
+            visibility: crate::apps::default_visibility(),
+            accessibility: crate::apps::default_accessibility(),
+            created: OffsetDateTime::UNIX_EPOCH,
+            last_updated: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn validation_names_each_field() {
+        let base = json!({"ssoAcsUrl": "https://sp.example/acs", "audience": "https://sp.example"});
+        let with = |extra: Value| {
+            let mut s = base.clone();
+            for (k, v) in extra.as_object().unwrap() {
+                s[k] = v.clone();
+            }
+            validate(&app(s)).into_iter().map(|c| c.split(':').next().unwrap().to_owned()).collect::<Vec<_>>()
+        };
+        let cases: Vec<(Value, Vec<&str>)> = vec![
+            (json!({}), vec![]),
+            (json!({"signatureAlgorithm": "RSA_MD5"}), vec!["settings.signOn.signatureAlgorithm"]),
+            (json!({"assertionSigned": false, "responseSigned": false}), vec!["settings.signOn.assertionSigned"]),
+            (json!({"acsEndpoints": [{"url": "https://a/acs", "index": 0}, {"url": "x", "index": 0}]}), vec!["settings.signOn.acsEndpoints[1].url", "settings.signOn.acsEndpoints[1].index"]),
+            (json!({"samlSignedRequestEnabled": true}), vec!["settings.signOn.spCertificate.x5c"]),
+            (json!({"spCertificate": {"x5c": ["bm90IGEgY2VydA=="]}}), vec!["settings.signOn.spCertificate.x5c"]),
+            (json!({"assertionEncryption": {"enabled": true}}), vec!["settings.signOn.assertionEncryption.x5c"]),
+            (json!({"attributeStatements": [{"name": "a", "values": ["user.email"]}, {"name": "a", "type": "GROUP", "filterType": "REGEX", "filterValue": "("}]}), vec!["settings.signOn.attributeStatements[1].name", "settings.signOn.attributeStatements[1].filterValue"]),
+            (json!({"slo": {"enabled": true, "logoutUrl": "nope"}}), vec!["settings.signOn.slo.logoutUrl", "settings.signOn.spCertificate.x5c"]),
+        ];
+        for (extra, expected) in cases {
+            assert_eq!(with(extra.clone()), expected, "{extra}");
+        }
+    }
+
+    #[test]
+    fn okta_defaults() {
+        let saml = SamlApp::from_app(&app(json!({"ssoAcsUrl": "https://sp.example/acs", "audience": "urn:sp"}))).unwrap();
+        assert!(saml.signing.sign_assertion && saml.signing.sign_response);
+        assert_eq!(saml.signing.algorithm, SignatureAlgorithm::RsaSha256);
+        assert_eq!(saml.name_id_format, NameIdFormat::Unspecified);
+        assert_eq!(saml.recipient, "https://sp.example/acs");
+        assert!(saml.honor_force_authn && !saml.require_signed_requests && saml.encryption.is_none() && saml.slo.is_none());
+        assert_eq!(saml.authn_context_class_ref, PASSWORD_PROTECTED_TRANSPORT);
+        let x509 = SamlApp::from_app(&app(json!({"ssoAcsUrl": "https://sp.example/acs", "audience": "urn:sp", "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:x509SubjectName"}))).unwrap();
+        assert_eq!(x509.name_id_format, NameIdFormat::X509SubjectName, "Okta's lower-case x");
     }
 }

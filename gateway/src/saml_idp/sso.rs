@@ -38,6 +38,8 @@ const PENDING_COOKIE: &str = "vestibule_saml_pending";
 const RESUME: &str = "resume";
 /// How long a person has to sign in before the SP's request is dropped.
 const PENDING_LIFETIME_MS: i64 = 15 * 60 * 1000;
+/// The longest RelayState carried (bytes).
+const MAX_RELAY_STATE: usize = 1024;
 
 #[derive(Deserialize)]
 pub struct PostForm {
@@ -141,6 +143,12 @@ async fn receive(
     };
     if !replay.commit(state, &app.id).await {
         return refuse(state, &app, client, issuer.as_deref(), &SamlError::Replay).await;
+    }
+    // Bindings §3.4.3 allows 80 bytes; SPs that carry a return URL send more,
+    // so allow what fits the sealed sign-in cookie, and no more.
+    if accepted.relay_state.as_ref().is_some_and(|r| r.len() > MAX_RELAY_STATE) {
+        let error = SamlError::Invalid { field: "RelayState", value: format!("{} bytes", accepted.relay_state.as_ref().map_or(0, String::len)) };
+        return refuse(state, &app, client, issuer.as_deref(), &error).await;
     }
     let key = match keys::signing_key(state, &app).await {
         Ok(k) => k,
@@ -263,6 +271,15 @@ fn to_sign_in(state: &AppState, app: &AppInstance, pending: &Pending, clear_sess
     let sealed = state.vault.seal(&pending_context(app), &serde_json::to_vec(pending).unwrap_or_default());
     let secure = if crate::web::secure_cookies(state) { "; Secure" } else { "" };
     let cookie = format!("{PENDING_COOKIE}={sealed}; Path={path}; HttpOnly; SameSite=Lax; Max-Age=900{secure}");
+    if cookie.len() > 4000 {
+        // Browsers drop cookies past 4 KB; say so rather than fail after sign-in.
+        return error_page(
+            state,
+            StatusCode::BAD_REQUEST,
+            "Sign in first",
+            "This app's sign-in request is too large to keep while you sign in. Sign in to Vestibule, then go back to the app.",
+        );
+    }
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
