@@ -30,6 +30,7 @@ on_both_backends!(
     service_apps_call_the_management_api,
     third_party_initiated_login_from_the_dashboard,
     custom_authorization_servers,
+    interactions_response_modes_and_client_kinds,
 );
 
 const REDIRECT: &str = "https://rp.example.com/callback";
@@ -99,7 +100,7 @@ fn hidden(html: &str, name: &str) -> Option<String> {
 async fn sign_in_and_authorize(gw: &TestGateway, browser: &reqwest::Client, start: &str, password: &str) -> url::Url {
     let mut next = start.to_owned();
     for _ in 0..10 {
-        if next.starts_with("https://rp.example.com") {
+        if next.starts_with("http") && !next.starts_with(&gw.base) {
             return url::Url::parse(&next).unwrap();
         }
         let absolute = if next.starts_with('/') { gw.url(&next) } else { next.clone() };
@@ -590,5 +591,215 @@ async fn custom_authorization_servers(backend: Backend) {
         token_request(&gw, &flow, (&client_id, secret.as_deref().unwrap()), &[("grant_type", "client_credentials"), ("scope", "reports.read")]).await;
     let header = jwt_part(t["access_token"].as_str().unwrap().split('.').next().unwrap());
     assert!(before["keys"].as_array().unwrap().iter().any(|k| k["kid"] == header["kid"]), "signed with a key cached before the switch");
+
+    // On a schedule: after the rotation period the next key takes over by itself.
+    let active = |keys: &Value| keys.as_array().unwrap().iter().find(|k| k["status"] == "ACTIVE" && k["alg"] == "RS256").unwrap()["kid"].clone();
+    let (_, keys) = json_of(gw.admin(Method::GET, "/api/v1/authorizationServers/default/credentials/keys")).await;
+    let (old_active, old_next) = (active(&keys), keys.as_array().unwrap().iter().find(|k| k["status"] == "NEXT" && k["alg"] == "RS256").unwrap()["kid"].clone());
+    gw.clock.advance(time::Duration::days(91));
+    let (status, _) = json_of(gw.http.get(gw.url("/oauth2/default/v1/keys"))).await;
+    assert_eq!(status, 200);
+    let (_, keys) = json_of(gw.admin(Method::GET, "/api/v1/authorizationServers/default/credentials/keys")).await;
+    assert_ne!(active(&keys), old_active);
+    assert_eq!(active(&keys), old_next, "the published next key signs now");
     gw.stop().await;
+}
+
+async fn interactions_response_modes_and_client_kinds(backend: Backend) {
+    let gw = TestGateway::start(backend).await;
+    let alice_id = alice(&gw).await;
+    let (web, web_secret) = oidc_app(&gw, web_settings(), json!({}), Some(&alice_id)).await;
+    let web_secret = web_secret.unwrap();
+    let flow = discover(&gw, &gw.url("/oauth2/default")).await;
+
+    // prompt=none without a session: login_required, back at the client, with state and iss.
+    let started = authorize_url(&flow, &web, "openid", &[("prompt", "none")]);
+    let r = browser().get(&started.url).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    let back = url::Url::parse(r.headers()[LOCATION].to_str().unwrap()).unwrap();
+    assert!(back.as_str().starts_with(REDIRECT));
+    assert_eq!(param(&back, "error").as_deref(), Some("login_required"));
+    assert_eq!(param(&back, "state").as_deref(), Some(started.state.as_str()));
+    assert_eq!(param(&back, "iss").as_deref(), Some(flow.issuer.as_str()));
+
+    // Signed in: form_post delivers the code in an auto-submitting form.
+    let b = browser();
+    let started = authorize_url(&flow, &web, "openid", &[]);
+    sign_in_and_authorize(&gw, &b, &started.url, GOOD_PASSWORD).await;
+    let started = authorize_url(&flow, &web, "openid", &[("response_mode", "form_post")]);
+    let r = b.get(&started.url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("form-action https://rp.example.com"), "{csp}");
+    let html = r.text().await.unwrap();
+    assert!(html.contains(&format!("action=\"{REDIRECT}\"")), "{html}");
+    assert_eq!(hidden(&html, "state").as_deref(), Some(started.state.as_str()));
+    assert!(hidden(&html, "code").is_some());
+
+    // prompt=none with a session answers at once.
+    let started = authorize_url(&flow, &web, "openid", &[("prompt", "none")]);
+    let r = b.get(&started.url).send().await.unwrap();
+    let back = url::Url::parse(r.headers()[LOCATION].to_str().unwrap()).unwrap();
+    assert!(param(&back, "code").is_some(), "{back}");
+
+    // prompt=login asks again even with a session; auth_time is the new sign-in.
+    gw.clock.advance(time::Duration::minutes(10));
+    let started = authorize_url(&flow, &web, "openid", &[("prompt", "login")]);
+    let r = b.get(&started.url).send().await.unwrap();
+    assert!(r.headers()[LOCATION].to_str().unwrap().starts_with("/login"), "sent to the sign-in page");
+    let back = sign_in_and_authorize(&gw, &b, &started.url, GOOD_PASSWORD).await;
+    let code = param(&back, "code").unwrap();
+    let (status, tokens) = token_request(
+        &gw,
+        &flow,
+        (&web, &web_secret),
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &started.verifier)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let claims = check_id_token(&gw, &flow, &web, &web_secret, &tokens, &started.nonce);
+    assert_eq!(claims["auth_time"], json!(gw.clock.now_dt().unix_timestamp()));
+
+    // The immediately previous refresh token works once more within the grace period.
+    let started = authorize_url(&flow, &web, "openid offline_access", &[]);
+    let back = sign_in_and_authorize(&gw, &b, &started.url, GOOD_PASSWORD).await;
+    let code = param(&back, "code").unwrap();
+    let (_, tokens) = token_request(
+        &gw,
+        &flow,
+        (&web, &web_secret),
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &started.verifier)],
+    )
+    .await;
+    let first = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let (status, _) = token_request(&gw, &flow, (&web, &web_secret), &[("grant_type", "refresh_token"), ("refresh_token", &first)]).await;
+    assert_eq!(status, 200);
+    gw.clock.advance(time::Duration::seconds(5));
+    let (status, retried) = token_request(&gw, &flow, (&web, &web_secret), &[("grant_type", "refresh_token"), ("refresh_token", &first)]).await;
+    assert_eq!(status, 200, "a lost response is retried within the grace: {retried}");
+
+    // A person not assigned to the app is refused at the client.
+    let bob = gw.create_user("bob@example.com", "Bob", "Builder").await;
+    let _ = bob;
+    let b2 = browser();
+    let started = authorize_url(&flow, &web, "openid", &[]);
+    let mut next = started.url.clone();
+    let mut refused = None;
+    for _ in 0..6 {
+        let absolute = if next.starts_with('/') { gw.url(&next) } else { next.clone() };
+        if absolute.starts_with(REDIRECT) {
+            refused = Some(url::Url::parse(&absolute).unwrap());
+            break;
+        }
+        let r = b2.get(&absolute).send().await.unwrap();
+        if let Some(l) = r.headers().get(LOCATION) {
+            next = l.to_str().unwrap().to_owned();
+            continue;
+        }
+        let html = r.text().await.unwrap();
+        let from = hidden(&html, "fromURI").unwrap();
+        let r = b2
+            .post(gw.url("/login"))
+            .header("origin", &gw.base)
+            .form(&[("csrf", hidden(&html, "csrf").unwrap().as_str()), ("username", "bob@example.com"), ("password", GOOD_PASSWORD), ("fromURI", &from)])
+            .send()
+            .await
+            .unwrap();
+        next = r.headers()[LOCATION].to_str().unwrap().to_owned();
+    }
+    assert_eq!(refused.and_then(|u| param(&u, "error")).as_deref(), Some("access_denied"));
+
+    // Consent: an app that requires it shows a consent page; deny and allow.
+    let mut consent = web_settings();
+    consent["consent_method"] = json!("REQUIRED");
+    let (needs_consent, consent_secret) = oidc_app(&gw, consent, json!({}), Some(&alice_id)).await;
+    for (decision, expect_code) in [("deny", false), ("allow", true)] {
+        let started = authorize_url(&flow, &needs_consent, "openid email", &[]);
+        let r = b.get(&started.url).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Allow"), "{html}");
+        let r = b
+            .post(gw.url("/oauth2/v1/authorize/consent"))
+            .header("origin", &gw.base)
+            .form(&[
+                ("csrf", hidden(&html, "csrf").unwrap().as_str()),
+                ("tx", hidden(&html, "tx").unwrap().as_str()),
+                ("logged_in", ""),
+                ("decision", decision),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let back = url::Url::parse(r.headers()[LOCATION].to_str().unwrap()).unwrap();
+        assert_eq!(param(&back, "code").is_some(), expect_code, "{decision}: {back}");
+        if !expect_code {
+            assert_eq!(param(&back, "error").as_deref(), Some("access_denied"));
+        }
+    }
+    let _ = consent_secret;
+
+    // A native app: public (no secret), PKCE required, any loopback port.
+    let native = json!({
+        "redirect_uris": ["http://127.0.0.1/callback"],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "application_type": "native",
+    });
+    let (native_id, no_secret) = oidc_app(&gw, native, json!({ "token_endpoint_auth_method": "none" }), Some(&alice_id)).await;
+    assert!(no_secret.is_none());
+    let loopback = "http://127.0.0.1:54321/callback";
+    let mut started = authorize_url(&flow, &native_id, "openid", &[]);
+    started.url = started.url.replace(&urlencoding_encode(REDIRECT), &urlencoding_encode(loopback));
+    let back = sign_in_and_authorize(&gw, &b, &started.url, GOOD_PASSWORD).await;
+    assert!(back.as_str().starts_with(loopback), "{back}");
+    let code = param(&back, "code").unwrap();
+    let (status, tokens) = json_of(gw.http.post(gw.url("/oauth2/default/v1/token")).form(&[
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", loopback),
+        ("code_verifier", started.verifier.as_str()),
+        ("client_id", native_id.as_str()),
+    ]))
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let no_pkce = format!(
+        "{}?client_id={native_id}&redirect_uri={}&response_type=code&scope=openid&state=s",
+        flow.metadata.authorization_endpoint().as_str(),
+        urlencoding_encode(loopback)
+    );
+    let r = b.get(&no_pkce).send().await.unwrap();
+    let back = url::Url::parse(r.headers()[LOCATION].to_str().unwrap()).unwrap();
+    assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"), "a public client needs PKCE");
+
+    // private_key_jwt: a signed assertion authenticates once; its replay is refused.
+    let key = oidc::SigningKey::generate("rp-key-1", oidc::SigningAlg::Es256).unwrap();
+    let service = json!({
+        "grant_types": ["client_credentials"],
+        "application_type": "service",
+        "jwks": { "keys": [Value::Object(key.public_jwk().clone())] },
+    });
+    let (jwt_client, _) = oidc_app(&gw, service, json!({ "token_endpoint_auth_method": "private_key_jwt" }), None).await;
+    json_of(gw.admin(Method::POST, &format!("/api/v1/apps/{jwt_client}/grants")).json(&json!({ "scopeId": "okta.logs.read" }))).await;
+    let token_endpoint = gw.url("/oauth2/v1/token");
+    let now = gw.clock.now_dt().unix_timestamp();
+    let claims = json!({ "iss": jwt_client, "sub": jwt_client, "aud": token_endpoint, "iat": now, "exp": now + 300, "jti": "assertion-1" });
+    let assertion = key.sign_jwt("JWT", claims.as_object().unwrap()).unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", "okta.logs.read"),
+        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+        ("client_assertion", assertion.as_str()),
+    ];
+    let (status, t) = json_of(gw.http.post(&token_endpoint).form(&form)).await;
+    assert_eq!(status, 200, "{t}");
+    let (status, logs) = json_of(gw.http.get(gw.url("/api/v1/logs")).bearer_auth(t["access_token"].as_str().unwrap())).await;
+    assert_eq!(status, 200, "{logs}");
+    let (status, e) = json_of(gw.http.post(&token_endpoint).form(&form)).await;
+    assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")), "jti replay");
+    gw.stop().await;
+}
+
+fn urlencoding_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -276,7 +276,9 @@ impl GrantStore for Backing<'_> {
 }
 
 impl JtiReplayCache for Backing<'_> {
+    /// Stored by digest: the key joins client id and jti with a NUL, which
+    /// PostgreSQL text refuses, and a digest also bounds its length.
     fn first_use(&self, key: &str, expires_at: OffsetDateTime) -> bool {
-        block(self.state.store.first_use_of_jti(key, expires_at)).unwrap_or(false)
+        block(self.state.store.first_use_of_jti(&crate::crypto::digest_token(key), expires_at)).unwrap_or(false)
     }
 }

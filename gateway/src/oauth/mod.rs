@@ -165,9 +165,14 @@ fn server_error(e: &dyn std::fmt::Display) -> Response {
 /// The server named by the path, or the response to send instead.
 async fn loaded(state: &AppState, id: &str) -> Result<std::sync::Arc<LoadedServer>, Response> {
     let rt = runtime(state).await.map_err(|e| e.into_response())?;
-    match rt.server(id) {
-        Some(s) if s.record.status == "ACTIVE" => Ok(s),
-        _ => Err(unknown_server(id)),
+    let server = match rt.server(id) {
+        Some(s) if s.record.status == "ACTIVE" => s,
+        _ => return Err(unknown_server(id)),
+    };
+    match runtime::rotate_if_due(state, &rt, &server).await {
+        Ok(false) => Ok(server),
+        Ok(true) => rt.server(id).ok_or_else(|| unknown_server(id)),
+        Err(e) => Err(e.into_response()),
     }
 }
 

@@ -255,6 +255,30 @@ pub async fn rotate(state: &AppState, rt: &Runtime, server_id: &str, alg: Signin
         return Err(ApiError::field("use", "the next key has not been published long enough to sign"));
     }
     let next = new_key(state, server_id, alg, "next", now).await?;
-    state.store.rotate_oauth_keys(server_id, alg.as_str(), &next).await?;
+    state.store.rotate_oauth_keys(server_id, alg.as_str(), slots.next.kid(), &next).await?;
     rt.reload(state).await
 }
+
+/// Scheduled rotation: a key signs for [`ROTATION_PERIOD`], then its
+/// successor (published since the last rotation, so for at least the
+/// overlap) takes over. Checked when a server is used, so no timer is
+/// needed; when two nodes see it due at once, the store lets one rotate.
+pub async fn rotate_if_due(state: &AppState, rt: &Runtime, loaded: &LoadedServer) -> ApiResult<bool> {
+    let now = state.now();
+    let mut rotated = false;
+    for alg in loaded.keys.algorithms() {
+        let Some(slots) = loaded.keys.slots(alg) else { continue };
+        if now - slots.next_published_at < ROTATION_PERIOD {
+            continue;
+        }
+        let next = new_key(state, &loaded.record.id, alg, "next", now).await?;
+        rotated |= state.store.rotate_oauth_keys(&loaded.record.id, alg.as_str(), slots.next.kid(), &next).await?;
+    }
+    if rotated {
+        rt.reload(state).await?;
+    }
+    Ok(rotated)
+}
+
+/// How long a key signs before the scheduled rotation replaces it.
+pub const ROTATION_PERIOD: time::Duration = time::Duration::days(90);

@@ -249,12 +249,23 @@ impl Store {
         rows.iter().map(key_from_row).collect()
     }
 
-    /// Moves one algorithm's keys one slot on, as `KeyRing::rotate` did in
+    /// Moves one algorithm's keys one slot on, as `KeyRing::rotate` does in
     /// memory: previous → retired, current → previous, next → current, and
-    /// `new_next` is published.
-    pub async fn rotate_oauth_keys(&self, server_id: &str, alg: &str, new_next: &OAuthKeyRecord) -> Result<()> {
+    /// `new_next` is published. Returns false, changing nothing, when the
+    /// next key is no longer `expected_next` (another node rotated first).
+    pub async fn rotate_oauth_keys(&self, server_id: &str, alg: &str, expected_next: &str, new_next: &OAuthKeyRecord) -> Result<bool> {
         let mut tx = self.pool().begin().await?;
-        for (from, to) in [("previous", "retired"), ("current", "previous"), ("next", "current")] {
+        let claimed = sqlx::query("UPDATE oauth_keys SET slot = 'rotating' WHERE kid = $1 AND server_id = $2 AND slot = 'next'")
+            .bind(expected_next)
+            .bind(server_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if claimed != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        for (from, to) in [("previous", "retired"), ("current", "previous"), ("rotating", "current")] {
             sqlx::query("UPDATE oauth_keys SET slot = $4 WHERE server_id = $1 AND alg = $2 AND slot = $3")
                 .bind(server_id)
                 .bind(alg)
@@ -265,7 +276,7 @@ impl Store {
         }
         insert_key(&mut tx, new_next).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     // --- client secrets
