@@ -626,3 +626,56 @@ async fn admin_certificate_and_unsigned_preview() {
     assert_eq!(get(&gw, &preview, None).await.0, 303);
     gw.stop().await;
 }
+
+/// Dashboard sign-out's part: signed LogoutRequests to the apps that take
+/// part in single logout, and their signed answers accepted once. (The
+/// sign-out page itself calls `front_channel_logout`; this drives the pieces.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idp_initiated_logout_requests_and_their_responses() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let mut sign_on = base_sign_on();
+    sign_on["participateSlo"] = json!({"enabled": true, "logoutRequestUrl": SP_SLO, "bindingType": "REDIRECT"});
+    let app = create_app(&gw, sign_on).await;
+    let uid = person(&gw, &app).await;
+    let cookie = session(&gw, "ada@example.com").await;
+    let state = gw.state();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("cookie", cookie.parse().unwrap());
+    let session = gateway::auth::session(state, &headers).await.expect("session");
+    let user = state.store.user(&uid).await.unwrap().unwrap().user;
+
+    let requests = gateway::saml_idp::logout_requests(state, &user, &session).await;
+    assert_eq!(requests.len(), 1);
+    let (label, url) = &requests[0];
+    assert_eq!(label, "Expenses");
+    assert!(url.starts_with(&format!("{SP_SLO}?SAMLRequest=")) && url.contains("&Signature="), "{url}");
+    let message = saml::InboundMessage::from_redirect_query(url.split_once('?').unwrap().1, &saml::ParseLimits::default()).unwrap();
+    let idp_key = saml::TrustedKey::from_certificate_pem(app.idp_cert_pem.as_bytes()).unwrap();
+    message.verify_signature(&[idp_key], &saml::AlgorithmPolicy::default()).expect("signed with the app's key");
+    let request = saml::LogoutRequest::from_message(&message).unwrap();
+    assert_eq!(request.name_id.value, "ada");
+    assert_eq!(request.session_indexes.len(), 1);
+    assert!(gateway::saml_idp::front_channel_logout(state, &user, &session, "/login").await.is_some());
+
+    let answer = |in_response_to: &str, signer: Option<&SigningKey>| {
+        let spec = saml::LogoutResponseSpec {
+            issuer: SP_ENTITY.into(),
+            destination: app.slo(&gw),
+            in_response_to: Some(in_response_to.into()),
+            status: saml::StatusCode::Success,
+        };
+        saml::build_logout_response(&spec, &gw.clock, &mut rand::thread_rng())
+            .to_redirect_url(None, signer.map(|k| (k as &dyn XmlSigner, SignatureAlgorithm::RsaSha256)))
+            .unwrap()
+    };
+    // Unsigned and unsolicited answers are refused; the genuine one is accepted once.
+    assert_eq!(get(&gw, &answer(&request.id, None), None).await.0, 400);
+    assert_eq!(get(&gw, &answer("_never_sent", Some(&sp_key())), None).await.0, 400);
+    assert_eq!(get(&gw, &answer(&request.id, Some(&attacker_key())), None).await.0, 400);
+    let genuine = answer(&request.id, Some(&sp_key()));
+    let (status, _, html) = get(&gw, &genuine, None).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Signed out of Expenses"));
+    assert_eq!(get(&gw, &genuine, None).await.0, 400, "once");
+    gw.stop().await;
+}

@@ -21,6 +21,7 @@ mod form;
 mod keys;
 mod replay;
 mod settings;
+mod signout;
 mod slo;
 mod sso;
 
@@ -45,6 +46,7 @@ use crate::syslog::ClientInfo;
 use crate::web::error_page;
 
 pub use settings::{validate, SamlApp};
+pub use signout::{front_channel_logout, logout_requests};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -31,6 +31,15 @@ pub struct SingleLogout {
     pub issuer: String,
 }
 
+/// Where we send our LogoutRequest when the person signs out of Vestibule
+/// (`settings.signOn.participateSlo`).
+#[derive(Debug, Clone)]
+pub struct ParticipateSlo {
+    pub logout_request_url: String,
+    /// HTTP-Redirect (the default); `bindingType: POST` is not sent yet.
+    pub redirect: bool,
+}
+
 /// Everything a SAML launch of this app needs from its settings.
 #[derive(Debug)]
 pub struct SamlApp {
@@ -51,6 +60,7 @@ pub struct SamlApp {
     pub sp_certificates: Vec<String>,
     pub encryption: Option<AssertionEncryption>,
     pub slo: Option<SingleLogout>,
+    pub participate_slo: Option<ParticipateSlo>,
 }
 
 fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
@@ -198,7 +208,16 @@ impl SamlApp {
             }),
             _ => None,
         };
+        let participate_slo = match object(sign_on, "participateSlo") {
+            Some(p) if flag(p, "enabled", false) => Some(ParticipateSlo {
+                logout_request_url: text(p, "logoutRequestUrl")
+                    .ok_or("settings.signOn.participateSlo.logoutRequestUrl is not set")?,
+                redirect: p.get("bindingType").and_then(Value::as_str) != Some("POST"),
+            }),
+            _ => None,
+        };
         Ok(SamlApp {
+            participate_slo,
             recipient: text(sign_on, "recipient").unwrap_or_else(|| acs_url.clone()),
             destination: text(sign_on, "destination").unwrap_or_else(|| acs_url.clone()),
             default_relay_state: text(sign_on, "defaultRelayState"),
@@ -367,6 +386,17 @@ pub fn validate(app: &AppInstance) -> Vec<String> {
             add("spCertificate.x5c", "single logout needs the SP's certificate: logout requests must be signed");
         }
     }
+    if let Some(participate) = object(sign_on, "participateSlo").filter(|p| flag(p, "enabled", false)) {
+        if !participate.get("logoutRequestUrl").and_then(Value::as_str).is_some_and(absolute_url) {
+            add("participateSlo.logoutRequestUrl", "must be an absolute http or https URL");
+        }
+        if participate.get("bindingType").and_then(Value::as_str).is_some_and(|b| b != "REDIRECT") {
+            add("participateSlo.bindingType", "only REDIRECT is supported");
+        }
+        if sp_certificates == 0 {
+            add("spCertificate.x5c", "single logout needs the SP's certificate: logout responses must be signed");
+        }
+    }
     if causes.is_empty() {
         if let Err(problem) = SamlApp::from_app(app) {
             causes.push(format!("settings.signOn: {problem}"));
@@ -419,6 +449,7 @@ mod tests {
             (json!({"assertionEncryption": {"enabled": true}}), vec!["settings.signOn.assertionEncryption.x5c"]),
             (json!({"attributeStatements": [{"name": "a", "values": ["user.email"]}, {"name": "a", "type": "GROUP", "filterType": "REGEX", "filterValue": "("}]}), vec!["settings.signOn.attributeStatements[1].name", "settings.signOn.attributeStatements[1].filterValue"]),
             (json!({"slo": {"enabled": true, "logoutUrl": "nope"}}), vec!["settings.signOn.slo.logoutUrl", "settings.signOn.spCertificate.x5c"]),
+            (json!({"participateSlo": {"enabled": true, "bindingType": "POST"}}), vec!["settings.signOn.participateSlo.logoutRequestUrl", "settings.signOn.participateSlo.bindingType", "settings.signOn.spCertificate.x5c"]),
         ];
         for (extra, expected) in cases {
             assert_eq!(with(extra.clone()), expected, "{extra}");

@@ -10,12 +10,16 @@
 //!
 //! A request without a session in this browser is answered with Success:
 //! the person is already signed out here.
+//!
+//! A LogoutResponse is accepted only as the signed answer to a LogoutRequest
+//! we sent at dashboard sign-out (`signout`), once.
 
 use axum::extract::{ConnectInfo, Form, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use saml::{
-    build_logout_response, check_logout_request, Binding, InboundMessage, LogoutResponseSpec, MessageKind, ParseLimits,
+    build_logout_response, check_logout_request, check_logout_response, Binding, InboundMessage, LogoutResponse,
+    LogoutResponseSpec, MessageKind, ParseLimits,
     RequestPolicy, SamlError, StatusCode as SamlStatus,
 };
 use serde::Deserialize;
@@ -85,9 +89,9 @@ async fn receive(
         Ok(s) => s,
         Err(problem) => return misconfigured(state, app, &problem),
     };
-    let Some(slo) = saml.slo.clone() else {
+    if saml.slo.is_none() && saml.participate_slo.is_none() {
         return error_page(state, StatusCode::NOT_FOUND, "Single logout not enabled", "This app does not use single logout.");
-    };
+    }
     let refuse = |error: SamlError| async move {
         state
             .log(
@@ -100,9 +104,7 @@ async fn receive(
         error_page(state, StatusCode::BAD_REQUEST, "Sign-out request refused", "The sign-out request from the app could not be verified.")
     };
     let message = match decoded {
-        Ok(m) if m.kind == MessageKind::Request => m,
-        // We send no LogoutRequests yet, so no LogoutResponse is expected.
-        Ok(_) => return refuse(SamlError::UnexpectedMessage { expected: "LogoutRequest", found: "LogoutResponse".into() }).await,
+        Ok(m) => m,
         Err(e) => return refuse(e).await,
     };
     let sp = match saml.logout_peer() {
@@ -110,6 +112,33 @@ async fn receive(
         Err(e) => return misconfigured(state, app, &e.to_string()),
     };
     let policy = RequestPolicy { endpoints: vec![super::slo_url(state, app)], ..RequestPolicy::default() };
+    if message.kind == MessageKind::Response {
+        // The SP's answer to a LogoutRequest we sent at dashboard sign-out.
+        let in_response_to = LogoutResponse::from_message(&message).ok().and_then(|r| r.in_response_to).unwrap_or_default();
+        let key = super::signout::pending_key(&app.id, &in_response_to);
+        if in_response_to.is_empty() || !state.caches.saml_replay.contains_key(&key) {
+            return refuse(SamlError::Invalid { field: "InResponseTo", value: in_response_to }).await;
+        }
+        return match check_logout_response(&message, &sp, &policy, state.clock.as_ref(), &in_response_to) {
+            Ok(response) => {
+                state.caches.saml_replay.invalidate(&key).await;
+                let done = response.status == SamlStatus::Success;
+                crate::web::html_response(
+                    StatusCode::OK,
+                    crate::web::page(state, "Signed out", maud::html! {
+                        main class="card" {
+                            h1 { @if done { "Signed out of " (app.label) } @else { "Sign-out of " (app.label) " did not complete" } }
+                        }
+                    }),
+                    &[],
+                )
+            }
+            Err(e) => refuse(e).await,
+        };
+    }
+    let Some(slo) = saml.slo.clone() else {
+        return refuse(SamlError::UnexpectedMessage { expected: "LogoutResponse", found: "LogoutRequest".into() }).await;
+    };
     let replay = Deferred::default();
     let accepted = match check_logout_request(&message, &sp, &policy, state.clock.as_ref(), &replay) {
         Ok(a) => a,
