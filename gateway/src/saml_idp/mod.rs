@@ -15,6 +15,14 @@
 //! | `GET, POST /app/{name}/{id}/sso/saml` | SP-initiated SSO (Redirect, POST) |
 //! | `GET, POST /app/{name}/{id}/slo/saml` | SP-initiated single logout |
 //! | dashboard launch (`web::launch`) | IdP-initiated SSO via [`idp_initiated`] |
+//! | dashboard sign-out (to be wired in `web::login`) | IdP-initiated SLO via [`front_channel_logout`] |
+//!
+//! **Invariant:** a Response is only ever posted to an ACS URL the app
+//! registered (`ssoAcsUrl` or `acsEndpoints`); a request that fails its checks
+//! gets a page, never a post. **Invariant:** peer signatures are verified
+//! with the SP certificate in the app's settings only; SP-initiated logout
+//! always requires a signature. **Invariant:** signing keys are opened and
+//! parsed once per kid (`caches.saml_keys`).
 
 mod admin;
 mod form;
@@ -45,7 +53,7 @@ use crate::store::SessionRecord;
 use crate::syslog::ClientInfo;
 use crate::web::error_page;
 
-pub use settings::{validate, SamlApp};
+pub use settings::{sign_on_from_sp_metadata, validate, SamlApp};
 pub use signout::{front_channel_logout, logout_requests};
 
 pub fn router() -> Router<AppState> {

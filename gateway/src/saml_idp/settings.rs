@@ -405,6 +405,62 @@ pub fn validate(app: &AppInstance) -> Vec<String> {
     causes
 }
 
+/// The `settings.signOn` values an SP's metadata gives, in Okta's shape, for
+/// the wizard's and the API's "import SP metadata" to merge into an app:
+/// entity ID, the HTTP-POST ACS endpoints (others cannot receive our
+/// responses), certificates, single logout and the NameID format. Assertion
+/// encryption gets the SP's certificate but stays off until an admin turns it on.
+pub fn sign_on_from_sp_metadata(xml: &[u8]) -> Result<Map<String, Value>, SamlError> {
+    let metadata = saml::parse_sp_metadata(xml)?;
+    let posts: Vec<&AssertionConsumerService> =
+        metadata.assertion_consumer_services.iter().filter(|a| a.binding == Binding::HttpPost).collect();
+    let default = posts.iter().find(|a| a.is_default).or_else(|| posts.first()).ok_or(SamlError::Missing("HTTP-POST AssertionConsumerService"))?;
+    let mut sign_on = Map::new();
+    sign_on.insert("audience".into(), Value::from(metadata.entity_id.clone()));
+    sign_on.insert("ssoAcsUrl".into(), Value::from(default.url.clone()));
+    sign_on.insert("allowMultipleAcsEndpoints".into(), Value::from(posts.len() > 1));
+    let endpoints: Vec<Value> = posts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| serde_json::json!({ "url": a.url, "index": a.index.map_or(i as u64, u64::from) }))
+        .collect();
+    sign_on.insert("acsEndpoints".into(), Value::from(endpoints));
+    if let Some(format) = metadata.name_id_formats.iter().find_map(|f| NameIdFormat::ALL.into_iter().find(|n| n.uri().eq_ignore_ascii_case(f))) {
+        sign_on.insert("subjectNameIdFormat".into(), Value::from(format.uri()));
+    }
+    if let Some(certificate) = metadata.signing_certificates.first() {
+        sign_on.insert("spCertificate".into(), serde_json::json!({ "x5c": [certificate] }));
+    }
+    sign_on.insert(
+        "samlSignedRequestEnabled".into(),
+        Value::from(metadata.authn_requests_signed && !metadata.signing_certificates.is_empty()),
+    );
+    sign_on.insert("assertionSigned".into(), Value::from(true));
+    if let Some(certificate) = metadata.encryption_certificates.first() {
+        sign_on.insert(
+            "assertionEncryption".into(),
+            serde_json::json!({ "enabled": false, "encryptionAlgorithm": "AES256_GCM", "keyTransportAlgorithm": "RSA_OAEP", "x5c": [certificate] }),
+        );
+    }
+    let slo = metadata
+        .single_logout_services
+        .iter()
+        .find(|e| e.binding == Binding::HttpRedirect)
+        .or_else(|| metadata.single_logout_services.iter().find(|e| e.binding == Binding::HttpPost));
+    if let Some(endpoint) = slo {
+        let response_url = endpoint.response_location.clone().unwrap_or_else(|| endpoint.location.clone());
+        sign_on.insert("spIssuer".into(), Value::from(metadata.entity_id.clone()));
+        sign_on.insert("slo".into(), serde_json::json!({ "enabled": true, "issuer": metadata.entity_id, "logoutUrl": response_url }));
+        if endpoint.binding == Binding::HttpRedirect {
+            sign_on.insert(
+                "participateSlo".into(),
+                serde_json::json!({ "enabled": true, "logoutRequestUrl": endpoint.location, "bindingType": "REDIRECT", "sessionIndexRequired": true }),
+            );
+        }
+    }
+    Ok(sign_on)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -454,6 +510,22 @@ mod tests {
         for (extra, expected) in cases {
             assert_eq!(with(extra.clone()), expected, "{extra}");
         }
+    }
+
+    #[test]
+    fn sp_metadata_import_fills_the_settings() {
+        let sign_on = sign_on_from_sp_metadata(include_bytes!("../../../protocols/saml/tests/fixtures/sp-metadata.xml")).unwrap();
+        assert_eq!(sign_on["audience"], "https://sp.example.com");
+        assert_eq!(sign_on["ssoAcsUrl"], "https://sp.example.com/acs", "the Artifact default cannot receive a POST");
+        assert_eq!(sign_on["acsEndpoints"], json!([{"url": "https://sp.example.com/acs", "index": 0}]));
+        assert_eq!(sign_on["subjectNameIdFormat"], NameIdFormat::EmailAddress.uri());
+        assert_eq!(sign_on["samlSignedRequestEnabled"], true);
+        assert_eq!(sign_on["slo"]["logoutUrl"], "https://sp.example.com/slo/done");
+        assert_eq!(sign_on["participateSlo"]["logoutRequestUrl"], "https://sp.example.com/slo");
+        assert_eq!(sign_on["assertionEncryption"]["enabled"], false);
+        let imported = app(Value::Object(sign_on));
+        assert_eq!(validate(&imported), Vec::<String>::new());
+        assert!(SamlApp::from_app(&imported).unwrap().require_signed_requests);
     }
 
     #[test]
