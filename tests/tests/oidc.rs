@@ -592,6 +592,35 @@ async fn custom_authorization_servers(backend: Backend) {
     let header = jwt_part(t["access_token"].as_str().unwrap().split('.').next().unwrap());
     assert!(before["keys"].as_array().unwrap().iter().any(|k| k["kid"] == header["kid"]), "signed with a key cached before the switch");
 
+    // A groups claim with a filter: only the groups that start with app-.
+    let alice_id = alice(&gw).await;
+    for name in ["app-admins", "staff"] {
+        let (status, g) = json_of(gw.admin(Method::POST, "/api/v1/groups").json(&json!({ "profile": { "name": name } }))).await;
+        assert_eq!(status, 200, "{g}");
+        let added = gw.admin(Method::PUT, &format!("/api/v1/groups/{}/users/{alice_id}", g["id"].as_str().unwrap())).send().await.unwrap();
+        assert_eq!(added.status(), 204);
+    }
+    let (status, claim) = json_of(gw.admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/claims")).json(&json!({
+        "name": "groups", "valueType": "GROUPS", "group_filter_type": "STARTS_WITH", "value": "app-", "claimType": "IDENTITY",
+    })))
+    .await;
+    assert_eq!(status, 201, "{claim}");
+    let (web, web_secret) = oidc_app(&gw, web_settings(), json!({}), Some(&alice_id)).await;
+    let started = authorize_url(&flow, &web, "openid groups", &[]);
+    let back = sign_in_and_authorize(&gw, &browser(), &started.url, GOOD_PASSWORD).await;
+    let code = param(&back, "code").unwrap();
+    let (status, tokens) = token_request(
+        &gw,
+        &flow,
+        (&web, web_secret.as_deref().unwrap()),
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &started.verifier)],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(jwt_part(tokens["id_token"].as_str().unwrap().split('.').nth(1).unwrap())["groups"], json!(["app-admins"]));
+    let (_, info) = json_of(gw.http.get(gw.url(&format!("/oauth2/{id}/v1/userinfo"))).bearer_auth(tokens["access_token"].as_str().unwrap())).await;
+    assert_eq!(info["groups"], json!(["app-admins"]));
+
     // On a schedule: after the rotation period the next key takes over by itself.
     let active = |keys: &Value| keys.as_array().unwrap().iter().find(|k| k["status"] == "ACTIVE" && k["alg"] == "RS256").unwrap()["kid"].clone();
     let (_, keys) = json_of(gw.admin(Method::GET, "/api/v1/authorizationServers/default/credentials/keys")).await;

@@ -48,6 +48,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/authorizationServers/{id}/credentials/lifecycle/keyRotate", post(rotate_keys))
         .route("/api/v1/authorizationServers/{id}/scopes", get(list_scopes).post(create_scope))
         .route("/api/v1/authorizationServers/{id}/scopes/{scope_id}", get(get_scope).delete(delete_scope))
+        .route("/api/v1/authorizationServers/{id}/claims", get(list_claims).post(create_claim))
+        .route("/api/v1/authorizationServers/{id}/claims/{claim_id}", axum::routing::delete(delete_claim))
 }
 
 // ---------------------------------------------------------------------------
@@ -562,6 +564,76 @@ async fn delete_scope(State(state): State<AppState>, Caller(principal): Caller, 
     }
     let mut record = s.record.clone();
     record.settings.insert("scopes".into(), Value::Array(scopes));
+    record.last_updated = state.now();
+    save(&state, &rt, record).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------
+// claims (the groups claim and its filter)
+
+fn claims_of(record: &OAuthServerRecord) -> Vec<Value> {
+    record.settings.get("claims").and_then(Value::as_array).cloned().unwrap_or_default()
+}
+
+async fn list_claims(State(state): State<AppState>, Caller(principal): Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    principal.require(Permission::Read)?;
+    let (_, s) = custom_server(&state, &id).await?;
+    Ok(Json(Value::Array(claims_of(&s.record))))
+}
+
+/// POST …/claims: Okta's claim shape. Vestibule evaluates one kind: the
+/// `groups` claim of valueType GROUPS, with a filter (STARTS_WITH, EQUALS,
+/// CONTAINS, or `.*` for every group).
+async fn create_claim(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> ApiResult<Response> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(&state, &id).await?;
+    let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
+    if name != "groups" || body.get("valueType").and_then(Value::as_str) != Some("GROUPS") {
+        return Err(ApiError::field("valueType", "only the groups claim (name groups, valueType GROUPS) is supported"));
+    }
+    let filter = body.get("group_filter_type").and_then(Value::as_str).unwrap_or("REGEX");
+    let value = body.get("value").and_then(Value::as_str).unwrap_or_default();
+    if !(["STARTS_WITH", "EQUALS", "CONTAINS"].contains(&filter) || (filter == "REGEX" && value == ".*")) {
+        return Err(ApiError::field("group_filter_type", "must be STARTS_WITH, EQUALS, CONTAINS, or REGEX with the value .*"));
+    }
+    let claim = json!({
+        "id": vestibule_core::id::generate("ocl", &mut rand::thread_rng()),
+        "name": "groups",
+        "status": body.get("status").and_then(Value::as_str).unwrap_or("ACTIVE"),
+        "claimType": body.get("claimType").and_then(Value::as_str).unwrap_or("IDENTITY"),
+        "valueType": "GROUPS",
+        "value": value,
+        "group_filter_type": filter,
+        "alwaysIncludeInToken": body.get("alwaysIncludeInToken").and_then(Value::as_bool).unwrap_or(false),
+        "conditions": body.get("conditions").cloned().unwrap_or_else(|| json!({ "scopes": ["groups"] })),
+        "system": false,
+    });
+    let mut claims: Vec<Value> = claims_of(&s.record).into_iter().filter(|c| c["name"] != "groups").collect();
+    claims.push(claim.clone());
+    let mut record = s.record.clone();
+    record.settings.insert("claims".into(), Value::Array(claims));
+    record.last_updated = state.now();
+    save(&state, &rt, record).await?;
+    Ok((StatusCode::CREATED, Json(claim)).into_response())
+}
+
+async fn delete_claim(State(state): State<AppState>, Caller(principal): Caller, Path((id, claim_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(&state, &id).await?;
+    let mut claims = claims_of(&s.record);
+    let before = claims.len();
+    claims.retain(|c| c.get("id").and_then(Value::as_str) != Some(claim_id.as_str()));
+    if claims.len() == before {
+        return Err(ApiError::not_found("OAuth2Claim", &claim_id));
+    }
+    let mut record = s.record.clone();
+    record.settings.insert("claims".into(), Value::Array(claims));
     record.last_updated = state.now();
     save(&state, &rt, record).await?;
     Ok(StatusCode::NO_CONTENT)

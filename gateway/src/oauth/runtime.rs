@@ -8,6 +8,7 @@
 //! kept sealed by the vault (`oauth_keys/{kid}`).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use arc_swap::ArcSwap;
@@ -50,11 +51,34 @@ pub struct Runtime {
     snapshot: ArcSwap<Snapshot>,
     loaded: tokio::sync::OnceCell<()>,
     reload: tokio::sync::Mutex<()>,
+    /// When (unix seconds, by the gateway's clock) the snapshot was last
+    /// re-read from a shared store, and expired state last removed.
+    last_reload: AtomicI64,
+    last_cleanup: AtomicI64,
 }
+
+/// With PostgreSQL, other nodes may change servers and rotate keys; each
+/// node re-reads them this often (the same bound as its other caches).
+const SHARED_STORE_RELOAD_SECONDS: i64 = 30;
+/// How often expired codes, revocations, jtis and transactions are removed.
+const CLEANUP_SECONDS: i64 = 600;
 
 impl Runtime {
     fn new() -> Self {
-        Self { snapshot: ArcSwap::from_pointee(Snapshot::default()), loaded: tokio::sync::OnceCell::new(), reload: tokio::sync::Mutex::new(()) }
+        Self {
+            snapshot: ArcSwap::from_pointee(Snapshot::default()),
+            loaded: tokio::sync::OnceCell::new(),
+            reload: tokio::sync::Mutex::new(()),
+            last_reload: AtomicI64::new(i64::MIN),
+            last_cleanup: AtomicI64::new(i64::MIN),
+        }
+    }
+
+    /// Claims a periodic job: true for exactly one caller once `every`
+    /// seconds have passed since the last claim.
+    fn due(slot: &AtomicI64, now: i64, every: i64) -> bool {
+        let last = slot.load(Ordering::Relaxed);
+        (last == i64::MIN || now - last >= every) && slot.compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed).is_ok()
     }
 
     pub fn server(&self, id: &str) -> Option<Arc<LoadedServer>> {
@@ -110,10 +134,39 @@ pub async fn runtime(state: &AppState) -> ApiResult<Arc<Runtime>> {
     rt.loaded
         .get_or_try_init(|| async {
             ensure_builtin_servers(state).await?;
-            rt.reload(state).await
+            rt.reload(state).await?;
+            rt.last_reload.store(state.now().unix_timestamp(), Ordering::Relaxed);
+            Ok::<(), ApiError>(())
         })
         .await?;
+    maintain(state, &rt);
     Ok(rt)
+}
+
+/// Periodic work, started by requests rather than a timer and run off
+/// their path: re-reading servers and keys from a shared store, and
+/// removing expired state.
+fn maintain(state: &AppState, rt: &Arc<Runtime>) {
+    let now = state.now().unix_timestamp();
+    let shared = state.store.backend() == crate::store::Backend::Postgres;
+    let reload = shared && Runtime::due(&rt.last_reload, now, SHARED_STORE_RELOAD_SECONDS);
+    let cleanup = Runtime::due(&rt.last_cleanup, now, CLEANUP_SECONDS);
+    if !reload && !cleanup {
+        return;
+    }
+    let (state, rt) = (state.clone(), rt.clone());
+    tokio::spawn(async move {
+        if reload {
+            if let Err(e) = rt.reload(&state).await {
+                tracing::warn!(error = ?e, "could not re-read the authorization servers");
+            }
+        }
+        if cleanup {
+            if let Err(e) = state.store.delete_expired_oauth_state(state.now()).await {
+                tracing::warn!(error = %e, "could not remove expired OAuth state");
+            }
+        }
+    });
 }
 
 async fn ensure_builtin_servers(state: &AppState) -> ApiResult<()> {
@@ -238,6 +291,23 @@ fn server_config(state: &AppState, record: &OAuthServerRecord) -> AuthorizationS
                 })
             })
             .collect();
+    }
+    // Okta's groups claim: a claim of valueType GROUPS named "groups" filters
+    // the groups released; without one, the groups scope releases them all.
+    if let Some(claim) = record.settings.get("claims").and_then(Value::as_array).and_then(|claims| {
+        claims.iter().find(|c| c.get("name").and_then(Value::as_str) == Some("groups") && c.get("valueType").and_then(Value::as_str) == Some("GROUPS"))
+    }) {
+        let value = claim.get("value").and_then(Value::as_str).unwrap_or_default().to_owned();
+        server.groups_filter = match claim.get("group_filter_type").and_then(Value::as_str) {
+            Some("STARTS_WITH") => Some(oidc::GroupFilter::StartsWith(value)),
+            Some("EQUALS") => Some(oidc::GroupFilter::Equals(value)),
+            Some("CONTAINS") => Some(oidc::GroupFilter::Contains(value)),
+            _ if value == ".*" => Some(oidc::GroupFilter::Any),
+            _ => None,
+        };
+        if claim.get("status").and_then(Value::as_str) == Some("INACTIVE") {
+            server.groups_filter = None;
+        }
     }
     if let Some(alg) = record.settings.get("accessTokenAlg").and_then(Value::as_str).and_then(SigningAlg::parse) {
         server.access_token_alg = alg;

@@ -414,9 +414,10 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Forgets codes, revoked access tokens and jtis that have expired.
+    /// Forgets codes, refresh tokens past their grant's end, revoked access
+    /// tokens, jtis and transactions that have expired.
     pub async fn delete_expired_oauth_state(&self, now: OffsetDateTime) -> Result<()> {
-        for table in ["oauth_codes", "oauth_revoked_tokens", "oauth_jtis", "oauth_transactions"] {
+        for table in ["oauth_codes", "oauth_refresh_tokens", "oauth_revoked_tokens", "oauth_jtis", "oauth_transactions"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1")).bind(ts(now)).execute(self.pool()).await?;
         }
         Ok(())
