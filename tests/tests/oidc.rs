@@ -515,6 +515,12 @@ async fn service_apps_call_the_management_api(backend: Backend) {
     assert_eq!(status, 401);
     let (status, _) = json_of(gw.http.get(gw.url("/api/v1/users")).bearer_auth(forge(&access))).await;
     assert_eq!(status, 401, "unknown key");
+
+    // Token requests are in the System Log, refused ones too.
+    let (_, events) = json_of(gw.admin(Method::GET, "/api/v1/logs?limit=200")).await;
+    let grants: Vec<&Value> = events.as_array().unwrap().iter().filter(|e| e["eventType"] == "app.oauth2.token.grant").collect();
+    assert!(grants.iter().any(|e| e["outcome"]["result"] == "SUCCESS" && e["actor"]["id"] == json!(client_id)), "{grants:?}");
+    assert!(grants.iter().any(|e| e["outcome"]["result"] == "FAILURE"), "{grants:?}");
     gw.stop().await;
 }
 
@@ -800,6 +806,34 @@ async fn interactions_response_modes_and_client_kinds(backend: Backend) {
     let r = b.get(&no_pkce).send().await.unwrap();
     let back = url::Url::parse(r.headers()[LOCATION].to_str().unwrap()).unwrap();
     assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"), "a public client needs PKCE");
+
+    // An ID token signed with the algorithm the client registered (ES256).
+    let mut es = web_settings();
+    es["id_token_signed_response_alg"] = json!("ES256");
+    let (es_client, es_secret) = oidc_app(&gw, es, json!({}), Some(&alice_id)).await;
+    let es_secret = es_secret.unwrap();
+    let started = authorize_url(&flow, &es_client, "openid", &[]);
+    let back = sign_in_and_authorize(&gw, &b, &started.url, GOOD_PASSWORD).await;
+    let code = param(&back, "code").unwrap();
+    let (status, tokens) = token_request(
+        &gw,
+        &flow,
+        (&es_client, &es_secret),
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &started.verifier)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let verifier = rp_verifier(&gw, &flow, &es_client, &es_secret)
+        .set_allowed_algs([openidconnect::core::CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+    let token = CoreIdToken::from_str(tokens["id_token"].as_str().unwrap()).unwrap();
+    let claims = token.claims(&verifier, &Nonce::new(started.nonce.clone())).expect("an ES256 ID token the RP accepts");
+    let expected = AccessTokenHash::from_token(
+        &AccessToken::new(tokens["access_token"].as_str().unwrap().into()),
+        token.signing_alg().unwrap(),
+        token.signing_key(&verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&expected));
 
     // private_key_jwt: a signed assertion authenticates once; its replay is refused.
     let key = oidc::SigningKey::generate("rp-key-1", oidc::SigningAlg::Es256).unwrap();

@@ -470,10 +470,57 @@ async fn token(state: AppState, id: String, req: Req) -> Response {
     let form = req.form_request();
     let backing = Backing::new(&state, &server);
     let p = backing.provider();
-    match tokio::task::block_in_place(|| oidc::token::token(&p, &form)) {
+    let result = tokio::task::block_in_place(|| oidc::token::token(&p, &form));
+    log_token_request(&state, &server, &req, &form, &result).await;
+    match result {
         Ok(tokens) => json_response(StatusCode::OK, &tokens.body(), true),
         Err(e) => oauth_error(&e),
     }
+}
+
+/// Records a token request in the System Log as Okta does: the grant, the
+/// client, the person (for user grants) and the outcome. Nothing of the
+/// tokens themselves is recorded.
+async fn log_token_request(state: &AppState, server: &LoadedServer, req: &Req, form: &FormRequest, result: &Result<oidc::token::TokenResponse, OAuthError>) {
+    let grant = form.get("grant_type").unwrap_or("unknown").chars().take(64).collect::<String>();
+    let event = if server.record.id == ORG { "app.oauth2.token.grant" } else { "app.oauth2.as.token.grant" };
+    let client = crate::auth::client_info(&req.headers, req.peer);
+    let (actor, client_id, outcome) = match result {
+        Ok(tokens) => {
+            // Our own, just-signed access token says whom it was issued to.
+            let claims = tokens.access_token.split('.').nth(1).and_then(|p| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).ok()
+            });
+            let claims: Value = claims.and_then(|c| serde_json::from_slice(&c).ok()).unwrap_or_default();
+            let cid = claims["cid"].as_str().unwrap_or_default().to_owned();
+            let actor = match claims["uid"].as_str() {
+                Some(uid) => match crate::auth::load_principal(state, uid).await {
+                    Ok(Some(p)) => Actor::user(&p.user),
+                    _ => Actor::unknown(uid),
+                },
+                None => client_actor(&cid),
+            };
+            (actor, cid, crate::syslog::Outcome::success())
+        }
+        Err(e) => {
+            let cid = form.get("client_id").unwrap_or("unknown").chars().take(64).collect::<String>();
+            (client_actor(&cid), cid, crate::syslog::Outcome::failure(e.code.as_str()))
+        }
+    };
+    state
+        .log(
+            EventBuilder::new(event, "OAuth2 token request", actor, &client)
+                .target(Target::other(&client_id, "AppInstance", &client_id))
+                .outcome(outcome)
+                .debug("grantType", grant)
+                .debug("authorizationServer", server.record.id.clone()),
+        )
+        .await;
+}
+
+fn client_actor(client_id: &str) -> Actor {
+    Actor { id: client_id.to_owned(), kind: "PublicClientApp", alternate_id: client_id.to_owned(), display_name: client_id.to_owned() }
 }
 
 async fn userinfo(state: AppState, id: String, req: Req) -> Response {
