@@ -257,7 +257,7 @@ pub fn validate(app: &AppInstance, causes: &mut Causes) {
         }
     }
     if let Some(v) = general.get("extraFieldValue") {
-        if !v.as_str().is_some_and(|s| s.len() <= MAX_SECRET) && !v.is_null() {
+        if !v.is_null() && v.as_str().is_none_or(|s| s.len() > MAX_SECRET) {
             causes.add("settings.app.extraFieldValue", format!("must be text of at most {MAX_SECRET} characters"));
         }
     }
@@ -271,7 +271,7 @@ pub fn validate(app: &AppInstance, causes: &mut Causes) {
                 if field_name(name).is_none() {
                     causes.add(&format!("settings.app.extraFields.{name}"), "is not a form field name");
                 }
-                if !value.as_str().is_some_and(|s| s.len() <= MAX_SECRET) {
+                if value.as_str().is_none_or(|s| s.len() > MAX_SECRET) {
                     causes.add(&format!("settings.app.extraFields.{name}"), format!("must be text of at most {MAX_SECRET} characters"));
                 }
             }

@@ -40,6 +40,7 @@ mod metadata;
 mod request;
 mod response;
 mod saml11;
+mod wsfed;
 mod xml;
 
 pub use attributes::GroupFilter;
@@ -63,3 +64,4 @@ pub use response::{
 };
 pub use saml11::{build_saml11_assertion, Saml11AssertionSpec, Saml11Attribute, SignedSaml11Assertion};
 pub use xml::ParseLimits;
+pub use wsfed::{build_signed_assertion, build_wsfed_metadata, request_security_token_response, RstrSpec, SignedAssertion, TokenType, WsFedMetadata};

@@ -185,7 +185,7 @@ pub(crate) fn status(code: StatusCode) -> Element {
 }
 
 /// The unsigned Assertion (SAML core §2.3.3).
-fn assertion(spec: &ResponseSpec, id: &str, now: OffsetDateTime) -> Element {
+pub(crate) fn assertion(spec: &ResponseSpec, id: &str, now: OffsetDateTime) -> Element {
     let attribute_value = |value: &str| {
         let element = Element::new("saml", "AttributeValue", NS_SAML);
         let element = if spec.typed_attribute_values {
