@@ -210,6 +210,8 @@ async fn person_sets_credentials_on_first_launch(backend: Backend) {
     let wrong = post(&gw, &reveal_path, &cookie, &[("csrf", &csrf), ("password", "not-my-password")]).await;
     assert_eq!(wrong.status, 401);
     assert!(!wrong.body.contains("Wiki-Pass-2"));
+    let record = gw.state().store.user(&alice_id).await.unwrap().unwrap();
+    assert_eq!(record.failed_sign_ins, 1, "a wrong re-entry counts toward the lockout");
     let shown = post(&gw, &reveal_path, &cookie, &[("csrf", &csrf), ("password", GOOD_PASSWORD)]).await;
     assert_eq!(shown.status, 200);
     assert!(shown.body.contains("Wiki-Pass-2"));

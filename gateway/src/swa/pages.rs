@@ -8,7 +8,7 @@
 //! | the app is assigned, active and AUTO_LOGIN | 404 page |
 //! | the scheme lets the person do this | 403 page |
 //! | save: both values present and bounded | 400, the form again |
-//! | reveal: `revealPassword` is on and the Vestibule password is right | 403 / 401 page, logged |
+//! | reveal: `revealPassword` is on and the Vestibule password is right | 403 / 401 page, logged; a wrong one counts toward the lockout |
 
 use std::sync::Arc;
 
@@ -391,6 +391,21 @@ pub async fn reveal(
         Ok(true) => {}
         Ok(false) => {
             log_reveal(&state, &client, &person, &app, Outcome::failure("INVALID_CREDENTIALS")).await;
+            // A wrong re-entry counts like a failed sign-in, so the reveal
+            // form cannot be used to guess the password past the lockout.
+            let now = state.now();
+            let lock_until = now + state.config.lockout.duration;
+            if let Ok(true) = state.store.record_failed_sign_in(&person.user.id, state.config.lockout.attempts, now, lock_until).await {
+                state.invalidate(Invalidation::User { id: person.user.id.clone() }).await;
+                state
+                    .log(
+                        EventBuilder::new("user.account.lock", "Max sign in attempts exceeded", Actor::user(&person.user), &client)
+                            .target(Target::user(&person.user))
+                            .outcome(Outcome::deny("LOCKED_OUT"))
+                            .debug("lockedUntil", crate::store::ts(lock_until)),
+                    )
+                    .await;
+            }
             return error_page(&state, StatusCode::UNAUTHORIZED, "Password not accepted", "That is not your password. The stored password stays hidden.");
         }
         Err(_) => return error_page(&state, StatusCode::TOO_MANY_REQUESTS, "Try again", "Many people are signing in right now. Please try again in a moment."),
