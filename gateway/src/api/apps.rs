@@ -201,6 +201,18 @@ fn slug(text: &str) -> String {
 /// Creates an app from an Okta-shaped body: a catalog entry (by `name`) or a
 /// custom app (by `signOnMode`). Used by the API and the Admin Console.
 pub async fn create_app(state: &AppState, principal: &Principal, client: &crate::syslog::ClientInfo, body: &Map<String, Value>, activate: bool) -> ApiResult<AppInstance> {
+    create_app_full(state, principal, client, body, activate).await.map(|(app, _)| app)
+}
+
+/// Creates an app and returns, beside it, what must be shown once and never
+/// again (an OIDC client secret), to merge into the creation response.
+pub async fn create_app_full(
+    state: &AppState,
+    principal: &Principal,
+    client: &crate::syslog::ClientInfo,
+    body: &Map<String, Value>,
+    activate: bool,
+) -> ApiResult<(AppInstance, Option<Value>)> {
     let (name, mut app) = app_from_body(body, None)?;
     let catalog = state.catalog.snapshot();
     let mode_given = body.get("signOnMode").is_some();
@@ -234,7 +246,7 @@ pub async fn create_app(state: &AppState, principal: &Principal, client: &crate:
     if let Some(entry) = entry {
         let mut causes = apps::validate_general(&app, Some(entry));
         if causes.0.is_empty() {
-            if let Err(e) = apps::apply_catalog_templates(&mut app, entry) {
+            if let Err(e) = apps::apply_catalog_templates(&mut app, entry).and_then(|()| crate::swa::apply_catalog_template(&mut app, entry)) {
                 causes.add("settings.app", e);
             }
         }
@@ -257,9 +269,14 @@ pub async fn create_app(state: &AppState, principal: &Principal, client: &crate:
     app.status = if activate { AppStatus::Active } else { AppStatus::Inactive };
     app.created = now;
     app.last_updated = now;
+    let shared_password = crate::swa::take_shared_password(&mut app);
+    let shown_once = crate::oauth::on_app_created(state, &mut app).await?;
     let key = generate_key(state, &app).await?;
     app.credentials.insert("signing".into(), json!({ "kid": key.kid }));
     state.store.insert_app(&app, &key).await?;
+    if let Some(password) = shared_password {
+        crate::swa::store_shared_password(state, &app, &password).await?;
+    }
     state
         .log(
             EventBuilder::new("application.lifecycle.create", "Create application", Actor::user(&principal.user), client)
@@ -267,7 +284,7 @@ pub async fn create_app(state: &AppState, principal: &Principal, client: &crate:
                 .debug("signOnMode", app.sign_on_mode.as_str()),
         )
         .await;
-    Ok(app)
+    Ok((app, shown_once))
 }
 
 async fn generate_key(state: &AppState, app: &AppInstance) -> ApiResult<AppKey> {
@@ -292,8 +309,17 @@ async fn generate_key(state: &AppState, app: &AppInstance) -> ApiResult<AppKey> 
 pub async fn create(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, JsonBody(body): JsonBody<Map<String, Value>>) -> ApiResult<Json<Value>> {
     principal.require(Permission::ManageApps)?;
     let activate = ctx.params.flag("activate", true)?;
-    let app = create_app(&state, &principal, &ctx.client, &body, activate).await?;
-    Ok(Json(app_json(&state, &app)))
+    let (app, shown_once) = create_app_full(&state, &principal, &ctx.client, &body, activate).await?;
+    let mut json = app_json(&state, &app);
+    // The client secret appears in this response only, where Okta shows it.
+    if let Some(Value::Object(secret)) = shown_once {
+        if let Some(oauth) = json["credentials"].get_mut("oauthClient").and_then(Value::as_object_mut) {
+            oauth.extend(secret);
+        } else {
+            json["credentials"]["oauthClient"] = Value::Object(secret);
+        }
+    }
+    Ok(Json(json))
 }
 
 pub async fn find(state: &AppState, id: &str) -> ApiResult<AppInstance> {
@@ -317,7 +343,11 @@ pub async fn update_app(state: &AppState, principal: &Principal, client: &crate:
         return Err(ApiError::validation(causes.0));
     }
     app.last_updated = state.now();
+    let shared_password = crate::swa::take_shared_password(&mut app);
     state.store.update_app(&app).await?;
+    if let Some(password) = shared_password {
+        crate::swa::store_shared_password(state, &app, &password).await?;
+    }
     state.invalidate(Invalidation::App { id: app.id.clone() }).await;
     if app.credentials.get("userNameTemplate") != existing.credentials.get("userNameTemplate") {
         assignments::username_format_changed(state, &app).await?;
@@ -431,6 +461,20 @@ pub async fn users(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
 pub struct AppUserCredentials {
     #[serde(rename = "userName")]
     user_name: Option<String>,
+    /// For SWA apps: the person's password for the app, sealed in the vault.
+    password: Option<PasswordValue>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordValue {
+    value: Option<String>,
+}
+
+impl AppUserCredentials {
+    fn password(&self) -> Option<vestibule_core::Secret> {
+        self.password.as_ref().and_then(|p| p.value.clone()).map(vestibule_core::Secret::new)
+    }
 }
 
 #[derive(Deserialize)]
@@ -455,9 +499,16 @@ async fn assign(state: &AppState, principal: &Principal, client: &crate::syslog:
     if body.scope.as_deref().is_some_and(|s| s != "USER") {
         return Err(ApiError::field("scope", "direct assignments have scope USER"));
     }
+    let password = body.credentials.as_ref().and_then(AppUserCredentials::password);
     let username = body.credentials.and_then(|c| c.user_name);
     check_app_username(&username)?;
-    let assignment = assignments::assign_user(state, app, user, username, body.profile.unwrap_or_default()).await?;
+    if password.is_some() && app.sign_on_mode != SignOnMode::AutoLogin {
+        return Err(ApiError::field("credentials.password", "only Secure Web Authentication (AUTO_LOGIN) apps store passwords"));
+    }
+    let assignment = assignments::assign_user(state, app, user, username.clone(), body.profile.unwrap_or_default()).await?;
+    if password.is_some() {
+        crate::swa::set_credentials(state, app, &user.id, username.as_deref(), password.as_ref()).await?;
+    }
     state
         .log(
             EventBuilder::new("application.user_membership.add", "Add user to application membership", Actor::user(&principal.user), client)
@@ -489,8 +540,12 @@ pub async fn update_user(State(state): State<AppState>, Caller(principal): Calle
     principal.require(Permission::ManageApps)?;
     let app = find(&state, &id).await?;
     let mut a = state.store.user_assignment(&app.id, &user_id).await?.ok_or_else(|| ApiError::not_found("AppUser", &user_id))?;
+    let password = body.credentials.as_ref().and_then(AppUserCredentials::password);
     let username = body.credentials.and_then(|c| c.user_name);
     check_app_username(&username)?;
+    if password.is_some() || (username.is_some() && app.sign_on_mode == SignOnMode::AutoLogin) {
+        crate::swa::set_credentials(&state, &app, &user_id, username.as_deref(), password.as_ref()).await?;
+    }
     if let Some(u) = username {
         a.username = Some(u);
     }

@@ -255,6 +255,15 @@ pub const NAME_ID_FORMATS: [&str; 5] = [
 pub fn validate(app: &AppInstance, entry: Option<&::catalog::AppEntry>) -> Causes {
     let mut causes = validate_general(app, entry);
     validate_sign_on(app, &mut causes);
+    // Each protocol checks the options only it reads.
+    match app.sign_on_mode {
+        SignOnMode::Saml2 => causes.0.extend(crate::saml_idp::validate(app)),
+        SignOnMode::AutoLogin => crate::swa::validate(app, &mut causes),
+        SignOnMode::WsFederation => crate::wsfed::validate(app, &mut causes),
+        SignOnMode::OpenIdConnect | SignOnMode::Bookmark => {}
+    }
+    let mut seen = std::collections::HashSet::new();
+    causes.0.retain(|c| seen.insert(c.clone()));
     causes
 }
 
