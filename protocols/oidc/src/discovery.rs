@@ -33,8 +33,6 @@ pub fn openid_configuration(server: &AuthorizationServer, keys: &KeyRing) -> Val
 /// The document served at `/.well-known/oauth-authorization-server` (RFC 8414).
 pub fn oauth_authorization_server(server: &AuthorizationServer, _keys: &KeyRing) -> Value {
     let auth_methods: Vec<&str> = TokenEndpointAuthMethod::ALL.iter().map(|m| m.as_str()).collect();
-    let confidential_methods: Vec<&str> =
-        auth_methods.iter().copied().filter(|m| *m != "none").collect();
     let grants: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
     json!({
         "issuer": server.issuer,
@@ -51,8 +49,10 @@ pub fn oauth_authorization_server(server: &AuthorizationServer, _keys: &KeyRing)
         "token_endpoint_auth_methods_supported": auth_methods,
         // Client assertions may use any algorithm we verify, whatever we sign with.
         "token_endpoint_auth_signing_alg_values_supported": SigningAlg::ALL.map(SigningAlg::as_str),
-        "introspection_endpoint_auth_methods_supported": confidential_methods,
-        "revocation_endpoint_auth_methods_supported": confidential_methods,
+        // A public client introspects and revokes its own tokens with its
+        // client_id alone (RFC 7009 §2.1, RFC 7662 §2.1; see `introspect`).
+        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login", "consent"],
