@@ -43,6 +43,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "VESTIBULE_SESSION_LIFETIME", key: "session_lifetime", default: "24h", doc: "A session ends this long after sign-in, used or not." },
     Setting { env: "VESTIBULE_LOCKOUT_ATTEMPTS", key: "lockout_attempts", default: "10", doc: "Failed sign-ins in a row that lock an account." },
     Setting { env: "VESTIBULE_LOCKOUT_DURATION", key: "lockout_duration", default: "15m", doc: "How long a locked account stays locked." },
+    Setting { env: "VESTIBULE_SAML_CLOCK_SKEW", key: "saml_clock_skew", default: "3m", doc: "How far a SAML request's IssueInstant may be from our clock, either way." },
     Setting { env: "VESTIBULE_PASSWORD_MIN_LENGTH", key: "password_min_length", default: "12", doc: "Shortest password the policy accepts." },
     Setting { env: "VESTIBULE_PASSWORD_HASHERS", key: "password_hashers", default: "half the cores, at least 1", doc: "Password hashes computed at once; further sign-ins wait their turn." },
     Setting { env: "VESTIBULE_PASSWORD_QUEUE", key: "password_queue", default: "256", doc: "Sign-ins that may wait for a hasher before new ones are refused with 429." },
@@ -220,6 +221,7 @@ pub struct Config {
     pub log_filter: String,
     pub session: SessionPolicy,
     pub lockout: LockoutPolicy,
+    pub saml_clock_skew: Duration,
     pub passwords: PasswordSettings,
     pub limits: Limits,
 }
@@ -299,6 +301,7 @@ impl Config {
                 attempts: reader.number("VESTIBULE_LOCKOUT_ATTEMPTS", 10, 1, 1000)?,
                 duration: reader.duration("VESTIBULE_LOCKOUT_DURATION", "15m")?,
             },
+            saml_clock_skew: reader.duration("VESTIBULE_SAML_CLOCK_SKEW", "3m")?,
             passwords: PasswordSettings {
                 min_length: reader.number("VESTIBULE_PASSWORD_MIN_LENGTH", 12, 8, 256)?,
                 hashers: reader.number("VESTIBULE_PASSWORD_HASHERS", (cores / 2).max(1), 1, 1024)?,

@@ -241,16 +241,22 @@ pub async fn issue(
     Ok(Issued { response, attribute_names })
 }
 
+/// The configured clock skew for IssueInstant checks (VESTIBULE_SAML_CLOCK_SKEW).
+fn clock_skew(state: &AppState) -> time::Duration {
+    time::Duration::try_from(state.config.saml_clock_skew).unwrap_or(time::Duration::minutes(3))
+}
+
 /// A dashboard launch of a SAML app: an auto-submitting POST of a signed
-/// Response to the ACS. The caller checked the session and the assignment,
-/// counted the launch and wrote its System Log event.
+/// Response to the ACS. The caller checked the session and the assignment and
+/// counted the launch; the System Log event is written here, where the
+/// assertion's audience, NameID format and attribute names are known.
 pub async fn idp_initiated(
     state: &AppState,
     app: &AppInstance,
     assignment: &AssignedApp,
     user: &User,
     session: &SessionRecord,
-    _client: &ClientInfo,
+    client: &ClientInfo,
 ) -> Response {
     let saml = match SamlApp::from_app(app) {
         Ok(s) => s,
@@ -262,13 +268,27 @@ pub async fn idp_initiated(
     };
     let subject = Subject { app, saml: &saml, user, assignment, session };
     match issue(state, &subject, &key, &saml.acs_url, None, None).await {
-        Ok(issued) => form::auto_post(
+        Ok(issued) => {
+            state
+                .log(
+                    crate::state::EventBuilder::new("user.authentication.sso", "User single sign on to app", crate::syslog::Actor::user(user), client)
+                        .target(crate::syslog::Target::other(&app.id, "AppInstance", &app.label))
+                        .debug("signOnMode", app.sign_on_mode.as_str())
+                        .debug("initiatedBy", "IdP")
+                        .debug("audience", saml.audience.as_str())
+                        .debug("nameIdFormat", saml.name_id_format.uri())
+                        .debug("attributes", issued.attribute_names.join(","))
+                        .debug("assertionId", issued.response.assertion_id.as_str()),
+                )
+                .await;
+            form::auto_post(
             &state.config.org_name,
             &saml.acs_url,
             "SAMLResponse",
             &issued.response.to_base64(),
             saml.default_relay_state.as_deref(),
-        ),
+            )
+        }
         Err(e) => misconfigured(state, app, &e.to_string()),
     }
 }

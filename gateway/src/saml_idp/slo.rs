@@ -111,7 +111,7 @@ async fn receive(
         Ok(sp) => sp,
         Err(e) => return misconfigured(state, app, &e.to_string()),
     };
-    let policy = RequestPolicy { endpoints: vec![super::slo_url(state, app)], ..RequestPolicy::default() };
+    let policy = RequestPolicy { endpoints: vec![super::slo_url(state, app)], clock_skew: super::clock_skew(state), ..RequestPolicy::default() };
     if message.kind == MessageKind::Response {
         // The SP's answer to a LogoutRequest we sent at dashboard sign-out.
         let in_response_to = LogoutResponse::from_message(&message).ok().and_then(|r| r.in_response_to).unwrap_or_default();

@@ -135,7 +135,7 @@ async fn receive(
         Ok(sp) => sp,
         Err(e) => return misconfigured(state, &app, &e.to_string()),
     };
-    let policy = RequestPolicy { endpoints: vec![super::sso_url(state, &app)], ..RequestPolicy::default() };
+    let policy = RequestPolicy { endpoints: vec![super::sso_url(state, &app)], clock_skew: super::clock_skew(state), ..RequestPolicy::default() };
     let replay = Deferred::default();
     let accepted = match check_authn_request(&message, &sp, &policy, state.clock.as_ref(), &replay) {
         Ok(a) => a,

@@ -47,6 +47,7 @@ pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap, Query(
                 span class="org" { (state.config.org_name) }
                 nav aria-label="Account" {
                     span { "Signed in as " strong { (person.user.display_name()) } }
+                    a href="/app/UserHome/credentials" { "Your app sign-ins" }
                     @if is_admin {
                         a href="/admin" { "Admin Console" }
                     }

@@ -38,13 +38,16 @@ pub async fn launch(
         return error_page(&state, StatusCode::NOT_FOUND, "App not available", "This app is not assigned to you, or it has been turned off.");
     };
     state.metrics.launches.with_label_values(&[app.sign_on_mode.protocol()]).inc();
-    state
-        .log(
-            EventBuilder::new("user.authentication.sso", "User single sign on to app", Actor::user(&person.user), &client)
-                .target(Target::other(&app.id, "AppInstance", &app.label))
-                .debug("signOnMode", app.sign_on_mode.as_str()),
-        )
-        .await;
+    if app.sign_on_mode != SignOnMode::Saml2 {
+        // SAML writes its own event, with the assertion's details.
+        state
+            .log(
+                EventBuilder::new("user.authentication.sso", "User single sign on to app", Actor::user(&person.user), &client)
+                    .target(Target::other(&app.id, "AppInstance", &app.label))
+                    .debug("signOnMode", app.sign_on_mode.as_str()),
+            )
+            .await;
+    }
     match app.sign_on_mode {
         SignOnMode::Bookmark => match app.app_settings().get("url").and_then(|u| u.as_str()) {
             Some(url) => Redirect::to(url).into_response(),
@@ -52,7 +55,7 @@ pub async fn launch(
         },
         SignOnMode::Saml2 => crate::saml_idp::idp_initiated(&state, &app, &assignment, &person.user, &session, &client).await,
         SignOnMode::OpenIdConnect => crate::oauth::dashboard_launch(&state, &app, &person.user).await,
-        SignOnMode::WsFederation => crate::wsfed::idp_initiated(&state, &app, &assignment, &person.user, &client).await,
+        SignOnMode::WsFederation => crate::wsfed::launch(&state, &app, &assignment, &person.user, &session, &client).await,
         SignOnMode::AutoLogin => crate::swa::launch(&state, &app, &assignment, &person.user, &client).await,
     }
 }

@@ -211,7 +211,20 @@ pub async fn signout(
     if !csrf_ok(&state, &headers, &form.csrf) {
         return error_page(&state, StatusCode::FORBIDDEN, "Sign-out form expired", "Please use the Sign out button again.");
     }
+    let mut next_page = None;
     if let Some(session) = auth::session(&state, &headers).await {
+        // Sessions at apps end too: SAML apps with single logout get signed
+        // LogoutRequests, WS-Federation apps a wsignoutcleanup1.0, from a page
+        // the browser loads before it goes on to the sign-in page.
+        if let Ok(Some(principal)) = auth::load_principal(&state, &session.user_id).await {
+            next_page = crate::saml_idp::front_channel_logout(&state, &principal.user, &session, "/login").await;
+        }
+        if next_page.is_none() {
+            let wsfed = crate::wsfed::sign_ins(&state, &session.id).await;
+            if !wsfed.is_empty() {
+                next_page = Some(crate::wsfed::cleanup_page(&state, &wsfed, "/login"));
+            }
+        }
         auth::end_session(&state, &session).await;
         let client = auth::client_info(&headers, Some(peer_addr));
         let actor = match auth::load_principal(&state, &session.user_id).await {
@@ -225,7 +238,7 @@ pub async fn signout(
             )
             .await;
     }
-    let mut response = Redirect::to("/login").into_response();
+    let mut response = next_page.unwrap_or_else(|| Redirect::to("/login").into_response());
     response.headers_mut().append(axum::http::header::SET_COOKIE, CLEAR_SESSION_COOKIE.parse().expect("static cookie"));
     response
 }
