@@ -57,14 +57,13 @@ async fn oidc_app(gw: &TestGateway, settings: Value, credentials: Value, user_id
     let (status, app) = json_of(gw.admin(Method::POST, "/api/v1/apps").json(&body)).await;
     assert_eq!(status, 200, "{app}");
     let id = app["id"].as_str().unwrap().to_owned();
+    // Okta's shape: the client id is the app id; a secret is shown once, here.
+    assert_eq!(app["credentials"]["oauthClient"]["client_id"], json!(id), "{app}");
+    let secret = app["credentials"]["oauthClient"]["client_secret"].as_str().map(str::to_owned);
     let method = credentials["token_endpoint_auth_method"].as_str().unwrap_or("client_secret_basic");
-    let secret = if method.starts_with("client_secret") {
-        let (status, s) = json_of(gw.admin(Method::POST, &format!("/api/v1/apps/{id}/credentials/secrets"))).await;
-        assert_eq!(status, 201, "{s}");
-        Some(s["client_secret"].as_str().unwrap().to_owned())
-    } else {
-        None
-    };
+    assert_eq!(secret.is_some(), method.starts_with("client_secret"), "{app}");
+    let (_, again) = json_of(gw.admin(Method::GET, &format!("/api/v1/apps/{id}"))).await;
+    assert!(again["credentials"]["oauthClient"].get("client_secret").is_none(), "shown once only");
     if let Some(uid) = user_id {
         let (status, _) = json_of(gw.admin(Method::POST, &format!("/api/v1/apps/{id}/users")).json(&json!({ "id": uid }))).await;
         assert_eq!(status, 200);
@@ -454,8 +453,19 @@ async fn service_apps_call_the_management_api(backend: Backend) {
     let gw = TestGateway::start(backend).await;
     alice(&gw).await;
     let settings = json!({ "grant_types": ["client_credentials"], "response_types": ["token"], "application_type": "service" });
-    let (client_id, secret) = oidc_app(&gw, settings, json!({ "token_endpoint_auth_method": "client_secret_post" }), None).await;
-    let secret = secret.unwrap();
+    let (client_id, first_secret) = oidc_app(&gw, settings, json!({ "token_endpoint_auth_method": "client_secret_post" }), None).await;
+    // A new secret replaces the one shown at creation.
+    let (status, s) = json_of(gw.admin(Method::POST, &format!("/api/v1/apps/{client_id}/credentials/secrets"))).await;
+    assert_eq!(status, 201, "{s}");
+    let secret = s["client_secret"].as_str().unwrap().to_owned();
+    let (status, e) = json_of(gw.http.post(gw.url("/oauth2/v1/token")).form(&[
+        ("grant_type", "client_credentials"),
+        ("scope", "okta.users.read"),
+        ("client_id", client_id.as_str()),
+        ("client_secret", first_secret.unwrap().as_str()),
+    ]))
+    .await;
+    assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")), "the old secret stopped working");
     let token = |scope: &'static str| {
         let gw = &gw;
         let form = vec![

@@ -162,6 +162,54 @@ pub async fn on_app_created(state: &AppState, app: &mut AppInstance) -> ApiResul
     Ok(Some(json!({ "client_secret": secret })))
 }
 
+/// The OIDC options only this module reads, checked on every write of an
+/// app (for `apps::validate`): each problem as `path: message`.
+pub fn validate(app: &AppInstance) -> Vec<String> {
+    let mut causes = Vec::new();
+    if app.sign_on_mode != SignOnMode::OpenIdConnect {
+        return causes;
+    }
+    let empty = Map::new();
+    let settings = app.settings.get("oauthClient").and_then(Value::as_object).unwrap_or(&empty);
+    let credentials = app.credentials.get("oauthClient").and_then(Value::as_object).unwrap_or(&empty);
+    let mut one_of = |map: &Map<String, Value>, path: &str, key: &str, allowed: &[&str]| {
+        if let Some(v) = map.get(key) {
+            if !v.as_str().is_some_and(|v| allowed.contains(&v)) {
+                causes.push(format!("{path}.{key}: must be one of {}", allowed.join(", ")));
+            }
+        }
+    };
+    one_of(settings, "settings.oauthClient", "application_type", &["web", "native", "browser", "service"]);
+    one_of(settings, "settings.oauthClient", "consent_method", &["REQUIRED", "TRUSTED"]);
+    one_of(settings, "settings.oauthClient", "id_token_signed_response_alg", &["RS256", "ES256", "EdDSA"]);
+    one_of(credentials, "credentials.oauthClient", "token_endpoint_auth_method", &["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]);
+    let kind = settings.get("application_type").and_then(Value::as_str).unwrap_or("web");
+    let method = credentials.get("token_endpoint_auth_method").and_then(Value::as_str);
+    if kind == "service" && method == Some("none") {
+        causes.push("credentials.oauthClient.token_endpoint_auth_method: a service app must authenticate".into());
+    }
+    if method == Some("private_key_jwt") && !settings.get("jwks").is_some_and(|j| oidc::ClientJwks::parse(j).is_ok()) {
+        causes.push("settings.oauthClient.jwks: private_key_jwt needs the client's public keys as a JWKS".into());
+    }
+    if let Some(uris) = settings.get("post_logout_redirect_uris") {
+        let ok = uris.as_array().is_some_and(|a| a.iter().all(|u| u.as_str().is_some_and(|u| url::Url::parse(u).is_ok())));
+        if !ok {
+            causes.push("settings.oauthClient.post_logout_redirect_uris: must be absolute URIs".into());
+        }
+    }
+    for key in ["initiate_login_uri", "target_link_uri"] {
+        if let Some(uri) = settings.get(key).filter(|v| !v.is_null()) {
+            let ok = uri.as_str().and_then(|u| url::Url::parse(u).ok()).is_some_and(|u| {
+                u.scheme() == "https" || (u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost")))
+            });
+            if !ok {
+                causes.push(format!("settings.oauthClient.{key}: must be an https URL"));
+            }
+        }
+    }
+    causes
+}
+
 async fn issue_secret(state: &AppState, client_id: &str) -> ApiResult<String> {
     let secret = format!("{}{}", crate::crypto::random_secret(), crate::crypto::random_secret());
     state.store.put_client_secret(client_id, &crate::crypto::digest_token(&secret), state.now()).await?;

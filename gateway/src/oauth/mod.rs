@@ -33,7 +33,7 @@ use crate::state::{AppState, EventBuilder};
 use crate::syslog::{Actor, Target};
 
 pub use backing::Backing;
-pub use management::{bearer_principal, management_scope, on_app_created};
+pub use management::{bearer_principal, management_scope, on_app_created, validate};
 pub use runtime::{runtime, LoadedServer, Runtime, DEFAULT, ORG};
 
 /// How long an authorization request waits for the person to sign in.

@@ -52,9 +52,10 @@ def make_app(gateway, settings, credentials=None, assign=None):
     r = admin(gateway, "POST", "/api/v1/apps", body)
     assert r.status_code == 200, r.text
     app_id = r.json()["id"]
-    r = admin(gateway, "POST", f"/api/v1/apps/{app_id}/credentials/secrets")
-    assert r.status_code == 201, r.text
-    secret = r.json()["client_secret"]
+    # Okta's shape: the client id is the app id, the secret is shown once, at creation.
+    oauth = r.json()["credentials"]["oauthClient"]
+    assert oauth["client_id"] == app_id
+    secret = oauth["client_secret"]
     if assign:
         r = admin(gateway, "POST", f"/api/v1/apps/{app_id}/users", {"id": assign})
         assert r.status_code == 200, r.text
