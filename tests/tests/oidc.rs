@@ -845,6 +845,41 @@ async fn interactions_response_modes_and_client_kinds(backend: Backend) {
     .unwrap();
     assert_eq!(claims.access_token_hash(), Some(&expected));
 
+    // A single-page app reads the token endpoint's answers from its own
+    // origin (the origin of a registered redirect URI), and only from there.
+    let spa = json!({
+        "redirect_uris": ["https://spa.example.com/callback"],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "application_type": "browser",
+    });
+    let (spa_id, _) = oidc_app(&gw, spa, json!({ "token_endpoint_auth_method": "none" }), Some(&alice_id)).await;
+    let token_endpoint = gw.url("/oauth2/default/v1/token");
+    let pre = gw
+        .http
+        .request(Method::OPTIONS, &token_endpoint)
+        .header("origin", "https://spa.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pre.status(), 204);
+    assert_eq!(pre.headers()["access-control-allow-origin"], "https://spa.example.com");
+    for (origin, readable) in [("https://spa.example.com", true), ("https://evil.example", false)] {
+        let r = gw
+            .http
+            .post(&token_endpoint)
+            .header("origin", origin)
+            .form(&[("grant_type", "authorization_code"), ("code", "nope"), ("redirect_uri", "https://spa.example.com/callback"), ("code_verifier", &"v".repeat(43)), ("client_id", &spa_id)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        assert_eq!(r.headers().get("access-control-allow-origin").is_some(), readable, "{origin}");
+    }
+    let keys = gw.http.get(gw.url("/oauth2/default/v1/keys")).header("origin", "https://any.example").send().await.unwrap();
+    assert_eq!(keys.headers()["access-control-allow-origin"], "*");
+
     // private_key_jwt: a signed assertion authenticates once; its replay is refused.
     let key = oidc::SigningKey::generate("rp-key-1", oidc::SigningAlg::Es256).unwrap();
     let service = json!({

@@ -69,6 +69,11 @@ pub fn router() -> Router<AppState> {
         .route("/oauth2/v1/authorize/resume", get(resume))
         .route("/oauth2/v1/authorize/consent", axum::routing::post(consent_submit));
     let r = both_servers!(r, "keys", get, keys);
+    let r = both_servers!(r, "keys", options, preflight);
+    let r = both_servers!(r, "token", options, preflight);
+    let r = both_servers!(r, "userinfo", options, preflight);
+    let r = both_servers!(r, "revoke", options, preflight);
+    let r = both_servers!(r, "introspect", options, preflight);
     let r = both_servers!(r, "authorize", get, authorize);
     let r = both_servers!(r, "authorize", post, authorize);
     let r = both_servers!(r, "token", post, token);
@@ -191,6 +196,7 @@ async fn discovery(state: AppState, id: String, openid: bool) -> Response {
     };
     let mut response = json_response(StatusCode::OK, &doc, false);
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=300, must-revalidate"));
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     response
 }
 
@@ -203,7 +209,69 @@ async fn keys(state: AppState, id: String, _req: Req) -> Response {
     // Shorter than the rotation overlap, so every cache has seen a new key
     // before it signs.
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=3600, must-revalidate"));
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     response
+}
+
+// ---------------------------------------------------------------------------
+// CORS, for single-page apps that call the token and userinfo endpoints
+
+/// A preflight reveals nothing, so any origin gets one; whether the actual
+/// response may be read is decided per client in [`allow_client_origin`].
+async fn preflight(_state: AppState, _id: String, req: Req) -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    if let Some(origin) = req.headers.get(header::ORIGIN).cloned() {
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Authorization, Content-Type"));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    r
+}
+
+/// Lets a browser at `Origin` read the response when that origin is the
+/// origin of one of the client's registered redirect URIs (the page that
+/// received the code is the page that redeems it).
+async fn allow_client_origin(state: &AppState, req: &Req, client_id: Option<&str>, response: &mut Response) {
+    let (Some(origin), Some(client_id)) = (req.headers.get(header::ORIGIN).cloned(), client_id) else { return };
+    let Ok(origin_text) = origin.to_str() else { return };
+    let Ok(Some(app)) = crate::apps::cache::app(state, client_id).await else { return };
+    let registered = app
+        .settings
+        .get("oauthClient")
+        .and_then(|o| o.get("redirect_uris"))
+        .and_then(Value::as_array)
+        .is_some_and(|uris| {
+            uris.iter().filter_map(Value::as_str).filter_map(|u| url::Url::parse(u).ok()).any(|u| u.origin().ascii_serialization() == origin_text)
+        });
+    if registered {
+        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        response.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+}
+
+/// The client a request names: the body's client_id, or Basic credentials' user.
+fn named_client(req: &Req) -> Option<String> {
+    if let Some((_, id)) = req.form.iter().find(|(k, _)| k == "client_id") {
+        return Some(id.clone());
+    }
+    let basic = req.authorization()?.strip_prefix("Basic ")?;
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(basic.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let id = text.split_once(':')?.0;
+    url::form_urlencoded::parse(format!("x={id}").as_bytes()).next().map(|(_, v)| v.into_owned())
+}
+
+/// The `cid` of a bearer access token, read without verification: only to
+/// decide CORS for a response the token itself already guards.
+fn bearer_client(req: &Req) -> Option<String> {
+    let token = req.authorization()?.strip_prefix("Bearer ")?.trim();
+    use base64::Engine as _;
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').nth(1)?).ok()?;
+    serde_json::from_slice::<Value>(&payload).ok()?["cid"].as_str().map(str::to_owned)
 }
 
 // ---------------------------------------------------------------------------
@@ -472,10 +540,12 @@ async fn token(state: AppState, id: String, req: Req) -> Response {
     let p = backing.provider();
     let result = tokio::task::block_in_place(|| oidc::token::token(&p, &form));
     log_token_request(&state, &server, &req, &form, &result).await;
-    match result {
+    let mut response = match result {
         Ok(tokens) => json_response(StatusCode::OK, &tokens.body(), true),
         Err(e) => oauth_error(&e),
-    }
+    };
+    allow_client_origin(&state, &req, named_client(&req).as_deref(), &mut response).await;
+    response
 }
 
 /// Records a token request in the System Log as Okta does: the grant, the
@@ -530,10 +600,12 @@ async fn userinfo(state: AppState, id: String, req: Req) -> Response {
     };
     let backing = Backing::new(&state, &server);
     let p = backing.provider();
-    match tokio::task::block_in_place(|| oidc::userinfo::userinfo(&p, req.authorization())) {
+    let mut response = match tokio::task::block_in_place(|| oidc::userinfo::userinfo(&p, req.authorization())) {
         Ok(claims) => json_response(StatusCode::OK, &claims, true),
         Err(e) => oauth_error(&e),
-    }
+    };
+    allow_client_origin(&state, &req, bearer_client(&req).as_deref(), &mut response).await;
+    response
 }
 
 async fn introspect(state: AppState, id: String, req: Req) -> Response {
@@ -558,14 +630,16 @@ async fn revoke(state: AppState, id: String, req: Req) -> Response {
     let form = req.form_request();
     let backing = Backing::new(&state, &server);
     let p = backing.provider();
-    match tokio::task::block_in_place(|| oidc::revoke::revoke(&p, &form)) {
+    let mut response = match tokio::task::block_in_place(|| oidc::revoke::revoke(&p, &form)) {
         Ok(()) => {
             let mut r = StatusCode::OK.into_response();
             r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
         Err(e) => oauth_error(&e),
-    }
+    };
+    allow_client_origin(&state, &req, named_client(&req).as_deref(), &mut response).await;
+    response
 }
 
 // ---------------------------------------------------------------------------
