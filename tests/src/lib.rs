@@ -9,6 +9,21 @@
 
 #![forbid(unsafe_code)]
 
+/// Runs an async test function once on SQLite and once on PostgreSQL:
+/// `on_both_backends!(name)` makes tests `name::sqlite` and `name::postgres`
+/// calling `name(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { super::$name($crate::Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() { super::$name($crate::Backend::Postgres).await }
+        }
+    )*};
+}
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -206,3 +221,35 @@ pub fn link(response_headers: &reqwest::header::HeaderMap, rel: &str) -> Option<
         .find(|v| v.ends_with(&format!("rel=\"{rel}\"")))
         .and_then(|v| v.split_once('<').and_then(|(_, rest)| rest.split_once('>')).map(|(u, _)| u.to_owned()))
 }
+
+/// Sends a request; returns its status and JSON body (`Null` if not JSON).
+pub async fn json_of(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Signs `login` in with [`GOOD_PASSWORD`] through /api/v1/authn and the
+/// session-cookie exchange; returns the `sid=…` cookie pair.
+pub async fn session(gw: &TestGateway, login: &str) -> String {
+    let body: Value = gw
+        .http
+        .post(gw.url("/api/v1/authn"))
+        .json(&json!({"username": login, "password": GOOD_PASSWORD}))
+        .send()
+        .await
+        .expect("authn")
+        .json()
+        .await
+        .expect("authn JSON");
+    let token = body["sessionToken"].as_str().expect("session token");
+    let r = gw
+        .http
+        .get(gw.url("/login/sessionCookieRedirect"))
+        .query(&[("token", token), ("redirectUrl", "/app/UserHome")])
+        .send()
+        .await
+        .expect("cookie redirect");
+    r.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_owned()
+}
+

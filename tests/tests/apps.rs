@@ -2,35 +2,17 @@
 //! assignments (direct and through groups, with Okta's precedence), app
 //! usernames, appLinks, launches, and cache invalidation on every write.
 
-use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use reqwest::Method;
 use serde_json::{json, Value};
-use tests::{Backend, TestGateway, GOOD_PASSWORD};
+use tests::{json_of, session};
+use tests::{Backend, TestGateway};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(tests::Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(tests::Backend::Postgres).await }
-        }
-    )*};
-}
+use tests::on_both_backends;
 
 on_both_backends!(catalog_and_custom_apps, assignments_and_precedence, every_write_invalidates_the_launch_path);
 
-async fn json_of(r: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = r.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
-async fn session(gw: &TestGateway, login: &str) -> String {
-    let body: Value = gw.http.post(gw.url("/api/v1/authn")).json(&json!({"username": login, "password": GOOD_PASSWORD})).send().await.unwrap().json().await.unwrap();
-    let r = gw.http.get(gw.url("/login/sessionCookieRedirect")).query(&[("token", body["sessionToken"].as_str().unwrap()), ("redirectUrl", "/app/UserHome")]).send().await.unwrap();
-    r.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned()
-}
 
 async fn catalog_and_custom_apps(backend: Backend) {
     let gw = TestGateway::start(backend).await;

@@ -6,16 +6,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tests::{link, Backend, TestGateway, GOOD_PASSWORD};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(tests::Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(tests::Backend::Postgres).await }
-        }
-    )*};
-}
+use tests::on_both_backends;
 
 on_both_backends!(users_are_created_found_and_listed, user_lifecycle_follows_okta, groups_and_members, bad_input_changes_nothing, roles_are_enforced);
 

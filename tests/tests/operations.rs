@@ -8,16 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tests::{link, Backend, TestGateway, ADMIN_LOGIN, ADMIN_PASSWORD, API_TOKEN, GOOD_PASSWORD};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(tests::Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(tests::Backend::Postgres).await }
-        }
-    )*};
-}
+use tests::on_both_backends;
 
 on_both_backends!(system_log_records_and_queries, restart_keeps_everything, a_killed_process_keeps_acknowledged_writes);
 

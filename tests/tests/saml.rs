@@ -14,7 +14,8 @@ use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 use reqwest::Method;
 use saml::{redirect_url, sign_message, MessageKind, SignatureAlgorithm, SigningKey, XmlSigner};
 use serde_json::{json, Value};
-use tests::{Backend, ClockExt, TestGateway, GOOD_PASSWORD};
+use tests::{json_of, session};
+use tests::{Backend, ClockExt, TestGateway};
 use time::format_description::well_known::Rfc3339;
 
 const ACS: &str = "https://sp.example.test/saml/acs";
@@ -44,17 +45,7 @@ fn sp_cert_base64() -> String {
     sp_key().certificate_base64().to_owned()
 }
 
-async fn json_of(r: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = r.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
-async fn session(gw: &TestGateway, login: &str) -> String {
-    let body: Value = gw.http.post(gw.url("/api/v1/authn")).json(&json!({"username": login, "password": GOOD_PASSWORD})).send().await.unwrap().json().await.unwrap();
-    let r = gw.http.get(gw.url("/login/sessionCookieRedirect")).query(&[("token", body["sessionToken"].as_str().unwrap()), ("redirectUrl", "/app/UserHome")]).send().await.unwrap();
-    r.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned()
-}
 
 struct App {
     id: String,

@@ -7,16 +7,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tests::{Backend, TestGateway, ADMIN_LOGIN, ADMIN_PASSWORD, GOOD_PASSWORD};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(tests::Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(tests::Backend::Postgres).await }
-        }
-    )*};
-}
+use tests::on_both_backends;
 
 on_both_backends!(authn_and_session_cookie_redirect, sign_in_page_with_csrf, lockout_and_unlock, sessions_time_out_and_end, deactivation_ends_sessions);
 

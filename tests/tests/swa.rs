@@ -10,33 +10,15 @@ use std::collections::HashMap;
 use reqwest::header::SET_COOKIE;
 use reqwest::Method;
 use serde_json::{json, Value};
+use tests::{json_of, session};
 use tests::{Backend, TestGateway, GOOD_PASSWORD};
 use vestibule_core::Secret;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(tests::Backend::Sqlite).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(tests::Backend::Postgres).await }
-        }
-    )*};
-}
+use tests::on_both_backends;
 
 on_both_backends!(person_sets_credentials_on_first_launch, admin_set_and_shared_credentials);
 
-async fn json_of(r: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = r.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
-async fn session(gw: &TestGateway, login: &str) -> String {
-    let body: Value = gw.http.post(gw.url("/api/v1/authn")).json(&json!({"username": login, "password": GOOD_PASSWORD})).send().await.unwrap().json().await.unwrap();
-    let r = gw.http.get(gw.url("/login/sessionCookieRedirect")).query(&[("token", body["sessionToken"].as_str().unwrap()), ("redirectUrl", "/app/UserHome")]).send().await.unwrap();
-    r.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned()
-}
 
 fn unescape(text: &str) -> String {
     text.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'").replace("&amp;", "&")

@@ -11,7 +11,8 @@ use std::process::Command;
 use reqwest::header::SET_COOKIE;
 use reqwest::Method;
 use serde_json::{json, Value};
-use tests::{Backend, ClockExt, TestGateway, GOOD_PASSWORD};
+use tests::{json_of, session};
+use tests::{Backend, ClockExt, TestGateway};
 use time::format_description::well_known::Rfc3339;
 
 const REALM: &str = "urn:claims-app";
@@ -19,17 +20,7 @@ const REPLY: &str = "https://rp.example/signin-wsfed";
 const ALT_REPLY: &str = "https://rp.example/alt";
 const CLAIMS: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims";
 
-async fn json_of(r: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = r.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
-async fn session(gw: &TestGateway, login: &str) -> String {
-    let body: Value = gw.http.post(gw.url("/api/v1/authn")).json(&json!({"username": login, "password": GOOD_PASSWORD})).send().await.unwrap().json().await.unwrap();
-    let r = gw.http.get(gw.url("/login/sessionCookieRedirect")).query(&[("token", body["sessionToken"].as_str().unwrap()), ("redirectUrl", "/app/UserHome")]).send().await.unwrap();
-    r.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned()
-}
 
 fn enc(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()

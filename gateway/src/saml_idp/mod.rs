@@ -26,7 +26,7 @@
 
 mod admin;
 mod form;
-mod keys;
+pub mod keys;
 mod replay;
 mod settings;
 mod signout;

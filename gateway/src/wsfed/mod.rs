@@ -264,27 +264,10 @@ pub fn passive_url(state: &AppState, app: &AppInstance) -> String {
     state.config.absolute(&format!("/app/{}/{}/sso/wsfed/passive", app.name, app.id))
 }
 
-/// The app's signing key, opened and parsed once per kid (shared with SAML
-/// through `caches.saml_keys`: a kid names one key whichever protocol uses it).
+/// The app's signing key: the same key, cache and loader as SAML's (a kid
+/// names one key whichever protocol signs with it).
 async fn signing_key(state: &AppState, app: &AppInstance) -> Result<Arc<SigningKey>, String> {
-    if let Some(kid) = app.signing_kid() {
-        if let Some(found) = state.caches.saml_keys.get(kid).await {
-            state.metrics.cache_lookup("saml_keys", true);
-            return Ok(found);
-        }
-    }
-    state.metrics.cache_lookup("saml_keys", false);
-    let keys = state.store.app_keys(&app.id).await.map_err(|e| e.to_string())?;
-    let stored = match app.signing_kid() {
-        Some(kid) => keys.iter().find(|k| k.kid == kid),
-        None => keys.iter().rev().find(|k| k.status == "ACTIVE"),
-    }
-    .ok_or("the app has no signing key")?;
-    let pem = state.vault.open(&format!("app_keys/{}", stored.kid), &stored.sealed_private_key).map_err(|_| "the signing key does not open with this master key")?;
-    let pem = vestibule_core::Secret::new(String::from_utf8(pem).map_err(|_| "the signing key is not PEM")?);
-    let parsed = Arc::new(SigningKey::from_pem(pem.expose().as_bytes(), stored.certificate_pem.as_bytes()).map_err(|e| e.to_string())?);
-    state.caches.saml_keys.insert(stored.kid.clone(), parsed.clone()).await;
-    Ok(parsed)
+    crate::saml_idp::keys::signing_key(state, app).await.map_err(|e| e.to_string())
 }
 
 /// Every certificate of the app's active keys, base64 DER (metadata publishes
