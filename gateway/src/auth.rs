@@ -165,7 +165,9 @@ pub async fn api_principal(state: &AppState, method: &Method, path: &str, header
             oidc::management::require_scope(at, &needed).map_err(|e| ApiError::forbidden().with_cause(e.description.to_string()))?;
             return Ok(principal);
         }
-        let Some(token) = value.strip_prefix("SSWS ").map(str::trim) else {
+        // Okta's Python SDK (3.4) sends `SSWS<token>` without the space, and
+        // Okta accepts it; so do we.
+        let Some(token) = value.strip_prefix("SSWS").map(str::trim) else {
             return Err(ApiError::invalid_token());
         };
         if token.is_empty() || token.len() > 256 {
