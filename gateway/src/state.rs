@@ -28,6 +28,8 @@ pub struct Inner {
     pub metrics: Metrics,
     pub caches: Caches,
     pub catalog: crate::apps::catalog::CatalogHandle,
+    /// The authorization servers and their key rings (loaded on first use).
+    pub oauth: Arc<crate::oauth::Runtime>,
 }
 
 impl std::ops::Deref for AppState {
@@ -48,7 +50,8 @@ impl AppState {
     ) -> Self {
         let hasher = Hasher::new(config.passwords.hashers, config.passwords.queue);
         let caches = Caches::new(store.backend() == crate::store::Backend::Postgres);
-        Self { inner: Arc::new(Inner { config, store, clock, vault, hasher, metrics, caches, catalog }) }
+        let oauth = Arc::new(crate::oauth::Runtime::new());
+        Self { inner: Arc::new(Inner { config, store, clock, vault, hasher, metrics, caches, catalog, oauth }) }
     }
 
     pub fn now(&self) -> time::OffsetDateTime {

@@ -9,13 +9,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use oidc::{AuthorizationServer, KeyRing, KeySlots, SigningAlg, SigningKey};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
-use vestibule_core::{Clock, Secret};
+use vestibule_core::Secret;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -63,8 +63,15 @@ const SHARED_STORE_RELOAD_SECONDS: i64 = 30;
 /// How often expired codes, revocations, jtis and transactions are removed.
 const CLEANUP_SECONDS: i64 = 600;
 
+impl Default for Runtime {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Runtime {
-    fn new() -> Self {
+    /// An empty runtime; `AppState` holds one per gateway, loaded on first use.
+    pub fn new() -> Self {
         Self {
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
             loaded: tokio::sync::OnceCell::new(),
@@ -104,33 +111,10 @@ impl Runtime {
     }
 }
 
-/// The runtimes of the gateways in this process, by the identity of their
-/// clock (each `AppState` is built with its own `Arc<dyn Clock>`). A field
-/// of `AppState` would say this more directly; `state.rs` belongs to the
-/// foundation, so the lookup lives here, in one function, until it moves.
-type Registry = Mutex<Vec<(Weak<dyn Clock>, Arc<Runtime>)>>;
-
-fn registry() -> &'static Registry {
-    static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
-    REGISTRY.get_or_init(|| Mutex::new(Vec::new()))
-}
-
-fn runtime_entry(state: &AppState) -> Arc<Runtime> {
-    let mut entries = registry().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    entries.retain(|(clock, _)| clock.strong_count() > 0);
-    let me = Arc::as_ptr(&state.clock) as *const ();
-    if let Some((_, rt)) = entries.iter().find(|(clock, _)| clock.as_ptr() as *const () == me) {
-        return rt.clone();
-    }
-    let rt = Arc::new(Runtime::new());
-    entries.push((Arc::downgrade(&state.clock), rt.clone()));
-    rt
-}
-
 /// This gateway's runtime, loaded (and the org and default servers
 /// created) on first use.
 pub async fn runtime(state: &AppState) -> ApiResult<Arc<Runtime>> {
-    let rt = runtime_entry(state);
+    let rt = state.oauth.clone();
     rt.loaded
         .get_or_try_init(|| async {
             ensure_builtin_servers(state).await?;
