@@ -225,7 +225,7 @@ async fn bad_input_changes_nothing(backend: Backend) {
         ("weak password", gw.admin(Method::POST, "/api/v1/users").json(&json!({"profile": {"login": "w@example.com", "email": "w@example.com", "firstName": "W", "lastName": "X"}, "credentials": {"password": {"value": "password"}}})), 400, "E0000001", Some("password")),
         ("bad attribute name", gw.admin(Method::POST, "/api/v1/users").json(&json!({"profile": {"login": "a@example.com", "email": "a@example.com", "firstName": "A", "lastName": "B", "x'; drop": "1"}})), 400, "E0000001", Some("x'; drop")),
         ("unsupported content type", gw.admin(Method::POST, "/api/v1/users").header("content-type", "text/plain").body("{}"), 415, "E0000021", None),
-        ("oversized body", gw.admin(Method::POST, "/api/v1/users").header("content-type", "application/json").body(vec![b' '; 2 * 1024 * 1024]), 413, "E0000003", Some("body")),
+        ("oversized body", gw.admin(Method::POST, "/api/v1/users").header("content-type", "application/json").body(vec![b' '; 2 * 1024 * 1024]), 413, "E0000003", Some("1048576-byte limit")),
         ("no credentials", gw.http.post(gw.url("/api/v1/users")).json(&json!({})), 403, "E0000005", None),
         ("bad token", gw.with_token("00nottherighttoken0000000000000", Method::POST, "/api/v1/users").json(&json!({})), 401, "E0000011", None),
         ("SSWS without a token", gw.http.post(gw.url("/api/v1/users")).header("authorization", "SSWS").json(&json!({})), 401, "E0000011", None),
