@@ -368,7 +368,7 @@ browserTest('Create App Integration shows the API’s causes by their fields, an
   }
   await page.getByLabel('Bookmark', { exact: true }).check();
   await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByRole('heading', { name: 'Create a Bookmark integration' }).waitFor();
+  await page.getByRole('heading', { name: 'New Bookmark integration' }).waitFor();
 
   // The API refuses a non-web URL; the cause lands next to the field.
   await page.getByLabel('App name').fill('Intranet');

@@ -238,6 +238,9 @@ fn sign_on_tab(admin: &Admin, view: &View, app: &AppInstance, outcome: &Outcome)
                 }
             }
         }
+        @if let Some(client_id) = app.credentials.get("oauthClient").and_then(|c| c.get("client_id")).and_then(Value::as_str) {
+            p { "Client ID: " code { (client_id) } }
+        }
         @if app.sign_on_mode == SignOnMode::Saml2 {
             p { a href=(format!("/app/{}/sso/saml/metadata", app.id)) { "Identity provider metadata" } " (give this to the app)" }
         }

@@ -242,7 +242,7 @@ fn protocol_fields(mode: SignOnMode, form: &Fields, errors: &FieldErrors) -> Mar
 fn form_page(state: &AppState, admin: &Admin, view: &View, mode: SignOnMode, form: &Fields, errors: &FieldErrors) -> Markup {
     let body = html! {
         p class="crumbs" { a href="/admin/apps" { "Applications" } " › " a href="/admin/apps/new" { "Create App Integration" } " › " (mode.label()) }
-        h1 { "Create a " (mode.label()) " integration" }
+        h1 { "New " (mode.label()) " integration" }
         (errors.summary(&labels(mode)))
         form method="post" action="/admin/apps/new" novalidate {
             (csrf_field(&view.csrf))
