@@ -23,6 +23,8 @@ fn shell(state: &AppState, person: &CachedPrincipal, csrf: &str, title: &str, bo
                 span class="org" { (state.config.org_name) " Admin Console" }
                 nav aria-label="Admin" {
                     a href="/admin" { "Overview" }
+                    a href="/admin/apps" { "Applications" }
+                    a href="/admin/apps/catalog" { "Browse App Catalog" }
                     a href="/admin/tokens" { "API Tokens" }
                     a href="/app/UserHome" { "My Apps" }
                     span { "Signed in as " strong { (person.user.display_name()) } }
