@@ -49,6 +49,12 @@ async fn catalog_and_custom_apps(backend: Backend) {
     assert_eq!(keys[0]["kid"], kid);
     assert_eq!(keys[0]["kty"], "RSA");
     assert!(keys[0].get("d").is_none());
+    // Changing the tenant variable re-renders what the templates gave.
+    let mut renamed = app.clone();
+    renamed["settings"]["app"]["subdomain"] = json!("initech");
+    let (status, renamed) = json_of(gw.admin(Method::PUT, &format!("/api/v1/apps/{}", app["id"].as_str().unwrap())).json(&renamed)).await;
+    assert_eq!(status, 200, "{renamed}");
+    assert_eq!(renamed["settings"]["signOn"]["ssoAcsUrl"], "https://initech.slack.com/sso/saml");
     let (status, _) = json_of(gw.admin(Method::POST, "/api/v1/apps").json(&json!({"name": "slack", "signOnMode": "BOOKMARK", "settings": {"app": {"subdomain": "acme"}}}))).await;
     assert_eq!(status, 400, "Slack offers SAML, not bookmark");
 

@@ -338,6 +338,11 @@ pub async fn update_app(state: &AppState, principal: &Principal, client: &crate:
     let (_, mut app) = app_from_body(body, Some(&existing))?;
     let catalog = state.catalog.snapshot();
     let entry = existing.catalog_name.as_deref().and_then(|n| catalog.get(n));
+    if let Some(entry) = entry {
+        if apps::validate_general(&app, Some(entry)).0.is_empty() {
+            apps::rerender_catalog_templates(&mut app, &existing, entry);
+        }
+    }
     let causes = apps::validate(&app, entry);
     if !causes.0.is_empty() {
         return Err(ApiError::validation(causes.0));

@@ -426,6 +426,33 @@ pub fn apply_catalog_templates(app: &mut AppInstance, entry: &::catalog::AppEntr
     Ok(())
 }
 
+/// After an admin changes a catalog app's tenant variables: the SAML values
+/// the entry's templates rendered from the old variables are rendered again
+/// from the new ones. Values the admin set by hand (anything other than what
+/// the templates gave) are kept.
+pub fn rerender_catalog_templates(app: &mut AppInstance, previous: &AppInstance, entry: &::catalog::AppEntry) {
+    if app.sign_on_mode != SignOnMode::Saml2 || app.app_settings() == previous.app_settings() {
+        return;
+    }
+    let values = |a: &AppInstance| -> ::catalog::TenantValues {
+        a.app_settings().iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned()))).collect()
+    };
+    let (Ok(Some(old)), Ok(Some(new))) = (entry.render_saml(&values(previous)), entry.render_saml(&values(app))) else { return };
+    let mut sign_on = app.sign_on();
+    for (key, old, new) in [
+        ("ssoAcsUrl", old.acs_url, new.acs_url),
+        ("audience", old.audience, new.audience),
+        ("defaultRelayState", old.default_relay_state, new.default_relay_state),
+    ] {
+        if let (Some(old), Some(new)) = (old, new) {
+            if sign_on.get(key).and_then(Value::as_str) == Some(old.as_str()) {
+                sign_on.insert(key.to_owned(), Value::String(new));
+            }
+        }
+    }
+    app.settings.insert("signOn".into(), Value::Object(sign_on));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
