@@ -380,18 +380,33 @@ pub async fn lifecycle(State(state): State<AppState>, ctx: Ctx, Path((id, op)): 
         "deactivate" => AppStatus::Inactive,
         _ => return Err(ApiError::not_found("Lifecycle operation", &op)),
     };
-    let mut app = find(&state, &id).await?;
-    if app.status != status {
-        app.status = status;
-        app.last_updated = state.now();
-        state.store.update_app(&app).await?;
-        state.invalidate(Invalidation::App { id: app.id.clone() }).await;
-        let event = if status == AppStatus::Active { "application.lifecycle.activate" } else { "application.lifecycle.deactivate" };
-        state
-            .log(EventBuilder::new(event, "Change application status", Actor::user(&principal.user), &ctx.client).target(Target::other(&app.id, "AppInstance", &app.label)))
-            .await;
-    }
+    let app = find(&state, &id).await?;
+    set_app_status(&state, &principal.user, &ctx.client, app, status).await?;
     Ok(Json(json!({})))
+}
+
+/// Activates or deactivates an app (API and Admin Console alike): store,
+/// cache invalidation and System Log event. Nothing happens if the app is
+/// already in that status.
+pub async fn set_app_status(
+    state: &AppState,
+    actor: &User,
+    client: &crate::syslog::ClientInfo,
+    mut app: AppInstance,
+    status: AppStatus,
+) -> Result<(), crate::store::StoreError> {
+    if app.status == status {
+        return Ok(());
+    }
+    app.status = status;
+    app.last_updated = state.now();
+    state.store.update_app(&app).await?;
+    state.invalidate(Invalidation::App { id: app.id.clone() }).await;
+    let event = if status == AppStatus::Active { "application.lifecycle.activate" } else { "application.lifecycle.deactivate" };
+    state
+        .log(EventBuilder::new(event, "Change application status", Actor::user(actor), client).target(Target::other(&app.id, "AppInstance", &app.label)))
+        .await;
+    Ok(())
 }
 
 pub async fn delete(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<StatusCode> {

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-pub use apps::{app_json, app_link_json, catalog_query, create_app, create_app_full, launchable_links, update_app};
+pub use apps::{app_json, app_link_json, catalog_query, create_app, create_app_full, launchable_links, set_app_status, update_app};
 pub use tokens::revoke_token as revoke_api_token;
 pub use users::{user_json, validate_profile};
 

@@ -11,8 +11,7 @@ use serde::Deserialize;
 use super::{admin, back_to, fields, manager, see_other, shell, status_badge, FormFields, Section, View};
 use crate::apps::AppStatus;
 use crate::filter::Sql;
-use crate::state::{AppState, EventBuilder, Invalidation};
-use crate::syslog::{Actor, Target};
+use crate::state::AppState;
 use crate::web::csrf_field;
 
 const PAGE: i64 = 50;
@@ -136,23 +135,14 @@ pub async fn lifecycle(
         "deactivate" => AppStatus::Inactive,
         _ => return crate::web::error_page(&state, StatusCode::NOT_FOUND, "No such action", "Applications can be activated or deactivated."),
     };
-    let mut app = match state.store.app(&id).await {
+    let app = match state.store.app(&id).await {
         Ok(Some(app)) => app,
         Ok(None) => return crate::web::error_page(&state, StatusCode::NOT_FOUND, "No such application", "That application does not exist."),
         Err(_) => return crate::web::error_page(&state, StatusCode::SERVICE_UNAVAILABLE, "Try again", "The application could not be loaded."),
     };
-    if app.status != status {
-        app.status = status;
-        app.last_updated = state.now();
-        if state.store.update_app(&app).await.is_err() {
-            return crate::web::error_page(&state, StatusCode::SERVICE_UNAVAILABLE, "Try again", "The application could not be changed.");
-        }
-        state.invalidate(Invalidation::App { id: app.id.clone() }).await;
-        let event = if status == AppStatus::Active { "application.lifecycle.activate" } else { "application.lifecycle.deactivate" };
-        let client = crate::auth::client_info(&headers, Some(peer));
-        state
-            .log(EventBuilder::new(event, "Change application status", Actor::user(&admin.person.user), &client).target(Target::other(&app.id, "AppInstance", &app.label)))
-            .await;
+    let client = crate::auth::client_info(&headers, Some(peer));
+    if crate::api::set_app_status(&state, &admin.person.user, &client, app, status).await.is_err() {
+        return crate::web::error_page(&state, StatusCode::SERVICE_UNAVAILABLE, "Try again", "The application could not be changed.");
     }
     let back = form.get("back");
     see_other(&back_to(if back.is_empty() { "/admin/apps" } else { back }))
