@@ -302,19 +302,9 @@ async fn complete(
     from_cookie: bool,
 ) -> Response {
     let user = &principal.user;
-    let assignment = match crate::apps::cache::launchable(state, &user.id, &app.id).await {
-        Ok(Some((_, assignment))) => assignment,
-        Ok(None) => {
-            state
-                .log(
-                    EventBuilder::new("app.generic.unauth_app_access_attempt", "Attempt to access an app not assigned", Actor::user(user), client)
-                        .target(Target::other(&app.id, "AppInstance", &app.label))
-                        .outcome(Outcome::deny("NOT_ASSIGNED")),
-                )
-                .await;
-            return error_page(state, StatusCode::FORBIDDEN, "App not available", "This app is not assigned to you. Ask your administrator for access.");
-        }
-        Err(_) => return error_page(state, StatusCode::SERVICE_UNAVAILABLE, "Try again", "The app could not be opened."),
+    let assignment = match crate::web::assignment_or_refusal(state, user, app, client).await {
+        Ok(assignment) => assignment,
+        Err(refusal) => return refusal,
     };
     if from_cookie && !replay::first_use(state, &format!("pending\u{1f}{}", pending.nonce)).await {
         return refuse(state, app, client, None, &SamlError::Replay).await;

@@ -205,6 +205,33 @@ pub async fn require_person(
     }
 }
 
+/// The person's assignment of an active app, for a protocol endpoint that
+/// answers an app's own sign-in request; otherwise the refusal page, with
+/// the attempt in the System Log.
+pub async fn assignment_or_refusal(
+    state: &AppState,
+    user: &crate::directory::User,
+    app: &crate::apps::AppInstance,
+    client: &crate::syslog::ClientInfo,
+) -> Result<crate::apps::cache::AssignedApp, Response> {
+    use crate::state::EventBuilder;
+    use crate::syslog::{Actor, Outcome, Target};
+    match crate::apps::cache::launchable(state, &user.id, &app.id).await {
+        Ok(Some((_, assignment))) => Ok(assignment),
+        Ok(None) => {
+            state
+                .log(
+                    EventBuilder::new("app.generic.unauth_app_access_attempt", "Attempt to access an app not assigned", Actor::user(user), client)
+                        .target(Target::other(&app.id, "AppInstance", &app.label))
+                        .outcome(Outcome::deny("NOT_ASSIGNED")),
+                )
+                .await;
+            Err(error_page(state, StatusCode::FORBIDDEN, "App not available", "This app is not assigned to you. Ask your administrator for access."))
+        }
+        Err(_) => Err(error_page(state, StatusCode::SERVICE_UNAVAILABLE, "Try again", "The app could not be opened.")),
+    }
+}
+
 /// The hidden CSRF field.
 pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(token); }
