@@ -8,6 +8,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod child;
+pub mod load;
+pub mod machine;
+
 use std::time::{Duration, Instant};
 
 /// Percentiles of a set of latency samples, by the nearest-rank method.

@@ -8,9 +8,9 @@
 //! The ratio is CPU per launch / (raw signature CPU x signatures in the response):
 //! what the XML around the signatures adds.
 //!
-//! This measures the protocol core only. The gateway's HTTP layer (routing,
-//! session lookup, the auto-posting form) is not included yet; it will be once
-//! the gateway serves SAML launches.
+//! This measures the protocol core only; `saml_gateway_launch` measures the
+//! same ratio through the gateway's HTTP path (session, caches, System Log,
+//! the auto-posting form).
 //!
 //! `cargo run --release -p bench --bin saml_launch`
 
@@ -192,8 +192,8 @@ fn main() {
     println!("saml_launch: CPU per IdP-initiated SAML launch / (raw RSA-2048 signature CPU x signatures), target <= {TARGET_RATIO}");
     println!("measured with: {}", cpu_clock.describe());
     println!(
-        "protocol core only (saml::build_response): the gateway's HTTP layer is not included yet; \
-         it will be once the gateway serves SAML launches"
+        "protocol core only (saml::build_response); saml_gateway_launch measures the whole launch \
+         through the gateway"
     );
     println!();
 
