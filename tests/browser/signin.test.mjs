@@ -5,243 +5,26 @@
 // Every browser request that is not for that gateway is aborted, so a test
 // that follows a bad redirect fails here instead of reaching the network.
 
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  api,
+  createPerson,
+  sidCookie,
+  loginPost,
+  signIn,
+  browserTest,
+  screenshot,
+  gateway,
+  ADMIN,
+  ORG,
+  STEP_TIMEOUT,
+  SCREENSHOT_DIR,
+  setup,
+} from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const BIN = resolve(process.env.VESTIBULE_BIN || join(here, '../../target/debug/vestibule'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-// Set to a folder to keep a screenshot of the dashboard there (never committed).
-const SCREENSHOT_DIR = process.env.VESTIBULE_SCREENSHOT_DIR;
-
-const ADMIN = { login: 'admin@example.com', password: 'Correct-Horse-Battery-9' };
-const API_TOKEN = '00browsertesttoken0123456789abcdef';
-const ORG = 'Initech';
-const PERSON_PASSWORD = 'Plum-Orchard-Lantern-42';
-
-const STEP_TIMEOUT = 10_000; // one browser action or HTTP call
-const TEST_TIMEOUT = 60_000; // one whole test
-const START_TIMEOUT = 30_000; // the gateway answering /healthz
-
-let gateway; // { child, base, dataDir, output }
-let browser;
-let failed = false;
-
-// ---------------------------------------------------------------- harness
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function startGateway() {
-  if (!existsSync(BIN)) {
-    throw new Error(
-      `the gateway binary ${BIN} does not exist: build it with ` +
-        '`cargo build -p gateway --bin vestibule` or set VESTIBULE_BIN',
-    );
-  }
-  const dataDir = await mkdtemp(join(tmpdir(), 'vestibule-browser-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME || dataDir,
-    RUST_LOG: process.env.RUST_LOG || 'warn',
-    NO_COLOR: '1',
-    VESTIBULE_LISTEN: `127.0.0.1:${port}`,
-    VESTIBULE_PUBLIC_URL: base,
-    VESTIBULE_TLS: 'off',
-    VESTIBULE_DATA_DIR: dataDir,
-    VESTIBULE_BOOTSTRAP_ADMIN_LOGIN: ADMIN.login,
-    VESTIBULE_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-    VESTIBULE_BOOTSTRAP_API_TOKEN: API_TOKEN,
-    VESTIBULE_ORG_NAME: ORG,
-  };
-  const child = spawn(BIN, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  // Keep the tail of the gateway's output to show when something fails.
-  const output = [];
-  const keep = (chunk) => {
-    output.push(...chunk.toString().split('\n').filter(Boolean));
-    if (output.length > 200) output.splice(0, output.length - 200);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  let exited = null;
-  child.on('exit', (code, signal) => {
-    exited = { code, signal };
-  });
-  const g = { child, base, dataDir, output, exited: () => exited };
-
-  const deadline = Date.now() + START_TIMEOUT;
-  while (Date.now() < deadline) {
-    if (exited) {
-      throw new Error(`the gateway exited during start-up (${JSON.stringify(exited)}):\n${output.join('\n')}`);
-    }
-    try {
-      const r = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) });
-      if (r.ok && (await r.text()).trim() === 'ok') return g;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(100);
-  }
-  await stopGateway(g);
-  throw new Error(`the gateway did not answer ${base}/healthz within ${START_TIMEOUT} ms:\n${output.join('\n')}`);
-}
-
-async function stopGateway(g) {
-  if (!g) return;
-  if (!g.exited()) {
-    const gone = new Promise((r) => g.child.once('exit', r));
-    g.child.kill('SIGTERM');
-    const timer = setTimeout(() => g.child.kill('SIGKILL'), 5000);
-    await gone;
-    clearTimeout(timer);
-  }
-  await rm(g.dataDir, { recursive: true, force: true });
-}
-
-// If the runner dies without running `after`, take the gateway with it.
-process.once('exit', () => {
-  if (gateway && !gateway.exited()) gateway.child.kill('SIGKILL');
-});
-
-/** Okta-compatible management API, authorised with an SSWS token. */
-async function api(method, path, body, token = API_TOKEN) {
-  const r = await fetch(gateway.base + path, {
-    method,
-    headers: {
-      Authorization: `SSWS ${token}`,
-      Accept: 'application/json',
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-    signal: AbortSignal.timeout(STEP_TIMEOUT),
-  });
-  const text = await r.text();
-  let json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    // Not JSON; keep the text for the message below.
-  }
-  return { status: r.status, json, text };
-}
-
-let people = 0;
-/** A new active person with a password, made through the API. */
-async function createPerson(firstName, lastName) {
-  people += 1;
-  const login = `${firstName.toLowerCase()}.${people}@example.com`;
-  const r = await api('POST', '/api/v1/users?activate=true', {
-    profile: { login, email: login, firstName, lastName },
-    credentials: { password: { value: PERSON_PASSWORD } },
-  });
-  assert.equal(r.status, 200, `creating ${login}: ${r.status} ${r.text}`);
-  return { id: r.json.id, login, password: PERSON_PASSWORD, name: `${firstName} ${lastName}` };
-}
-
-/**
- * A fresh browser context (no cookies) whose pages may only talk to the
- * gateway under test.
- */
-async function newPage() {
-  const context = await browser.newContext({ baseURL: gateway.base });
-  context.setDefaultTimeout(STEP_TIMEOUT);
-  context.setDefaultNavigationTimeout(STEP_TIMEOUT);
-  await context.route('**/*', async (route, request) => {
-    if (new URL(request.url()).origin !== gateway.base) return route.abort('blockedbyclient');
-    return route.continue();
-  });
-  const page = await context.newPage();
-  return { context, page };
-}
-
-async function sidCookie(context) {
-  return (await context.cookies(gateway.base)).find((c) => c.name === 'sid');
-}
-
-/** Signs in through the form and waits for the page it leads to. */
-async function signIn(page, who, fromURI) {
-  const url = fromURI === undefined ? '/login' : `/login?fromURI=${encodeURIComponent(fromURI)}`;
-  await page.goto(url);
-  await page.getByLabel('Username').fill(who.login);
-  await page.getByLabel('Password').fill(who.password);
-  const response = await loginPost(page, () => page.getByRole('button', { name: 'Sign in' }).click());
-  if (response.status() !== 303) {
-    const alert = (await page.locator('[role=alert]').allInnerTexts()).join(' ');
-    assert.fail(`signing in as ${who.login}: POST /login answered ${response.status()} "${alert}"`);
-  }
-  await page.waitForURL((u) => u.pathname !== '/login');
-}
-
-/** The POST /login response produced by `action`. */
-function loginPost(page, action) {
-  return Promise.all([
-    page.waitForResponse((r) => new URL(r.url()).pathname === '/login' && r.request().method() === 'POST'),
-    action(),
-  ]).then(([response]) => response);
-}
-
-/** Runs a test body with its own browser context, closed however it ends. */
-function browserTest(name, body) {
-  test(name, { timeout: TEST_TIMEOUT }, async (t) => {
-    const { context, page } = await newPage();
-    try {
-      await body({ t, context, page });
-    } catch (e) {
-      failed = true;
-      throw e;
-    } finally {
-      await context.close();
-    }
-  });
-}
-
-before(async () => {
-  gateway = await startGateway();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: START_TIMEOUT,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}, { timeout: 2 * START_TIMEOUT });
-
-after(async () => {
-  if (browser) await browser.close().catch(() => {});
-  if (failed && gateway) {
-    process.stderr.write(`--- last lines of the gateway's output ---\n${gateway.output.slice(-40).join('\n')}\n`);
-  }
-  await stopGateway(gateway);
-}, { timeout: 20_000 });
+setup();
 
 // ---------------------------------------------------------------- tests
 

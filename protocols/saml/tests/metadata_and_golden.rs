@@ -38,6 +38,21 @@ fn idp_metadata_golden() {
     golden("idp-metadata.xml", &idp_metadata().to_xml());
 }
 
+/// During a key rollover the gateway publishes two signing certificates, the
+/// one in use first: each in its own `KeyDescriptor use="signing"`, which is
+/// how python3-saml (`x509certMulti`), pysaml2 and Shibboleth learn both.
+#[test]
+fn idp_metadata_during_rollover_golden() {
+    let mut metadata = idp_metadata();
+    metadata.signing_certificates.push(sp_key().certificate_base64().to_owned());
+    let xml = metadata.to_xml();
+    assert_eq!(xml.matches("<md:KeyDescriptor use=\"signing\">").count(), 2);
+    let first = xml.find(idp_key().certificate_base64()).unwrap();
+    let second = xml.find(sp_key().certificate_base64()).unwrap();
+    assert!(first < second, "the key in use comes first");
+    golden("idp-metadata-rollover.xml", &xml);
+}
+
 #[test]
 fn idp_metadata_verifies_as_xml_for_xmlsec1() {
     // xmlsec1 can at least parse it; there is no signature to check.
