@@ -61,13 +61,32 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), StartError> {
     file.write_all(contents).and_then(|_| file.sync_all()).map_err(|e| StartError::Io(format!("{}: {e}", path.display())))
 }
 
-/// Checks that this master key is the one the store was first used with, so
-/// a wrong key fails at start rather than when a secret is first opened.
+/// The vault: the master key, and during a rotation the previous one from
+/// VESTIBULE_MASTER_KEY_PREVIOUS (which must differ from the master key).
+pub fn vault(config: &Config) -> Result<Vault, StartError> {
+    let master = master_key(config)?;
+    let previous = match &config.master_key_previous {
+        Some(text) => Some(MasterKey::from_base64(text.expose()).map_err(|m| ConfigError::new("VESTIBULE_MASTER_KEY_PREVIOUS", m))?),
+        None => None,
+    };
+    if previous.as_ref().is_some_and(|p| p.fingerprint() == master.fingerprint()) {
+        return Err(ConfigError::new("VESTIBULE_MASTER_KEY_PREVIOUS", "is the master key itself; set it to the other key of the rotation").into());
+    }
+    Ok(Vault::with_previous(master, previous))
+}
+
+/// The sealing context of the stored master-key check.
+pub const MASTER_KEY_CHECK_CONTEXT: &str = "master-key-check";
+
+/// Checks that the master key (or, during a rotation, the previous key) is
+/// the one the store's secrets are sealed with, so a wrong key fails at start
+/// rather than when a secret is first opened.
 pub async fn check_master_key(store: &Store, vault: &Vault) -> Result<(), StartError> {
-    let probe = vault.seal("master-key-check", b"vestibule");
+    let probe = vault.seal(MASTER_KEY_CHECK_CONTEXT, b"vestibule");
     let stored = store.setting_or_insert("master_key_check", &probe).await?;
-    vault.open("master-key-check", &stored).map_err(|_| {
-        ConfigError::new("VESTIBULE_MASTER_KEY", "does not match the key this database was created with")
+    vault.open(MASTER_KEY_CHECK_CONTEXT, &stored).map_err(|_| {
+        let setting = if vault.previous_fingerprint().is_some() { "VESTIBULE_MASTER_KEY_PREVIOUS" } else { "VESTIBULE_MASTER_KEY" };
+        ConfigError::new(setting, "neither key matches the key this database's secrets are sealed with")
     })?;
     Ok(())
 }

@@ -37,6 +37,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { env: "VESTIBULE_BOOTSTRAP_ADMIN_PASSWORD", key: "bootstrap_admin_password", default: "(random, printed once)", doc: "Password of the first super admin, applied only when the store is empty." },
     Setting { env: "VESTIBULE_BOOTSTRAP_API_TOKEN", key: "bootstrap_api_token", default: "(none)", doc: "An API token created with exactly this value for the first super admin, applied only when the store is empty." },
     Setting { env: "VESTIBULE_MASTER_KEY", key: "master_key", default: "(generated into <data_dir>/master.key)", doc: "Base64 of 32 random bytes: the key-encryption key for every secret at rest. Without it a key file is generated on first start, with a warning." },
+    Setting { env: "VESTIBULE_MASTER_KEY_PREVIOUS", key: "master_key_previous", default: "(none)", doc: "During a master-key rotation only: the other key of the pair, base64. Secrets wrapped by it still open; nothing is sealed with it. `vestibule keys rotate-master` re-wraps everything from it to the master key." },
     Setting { env: "VESTIBULE_LOG_FORMAT", key: "log_format", default: "text", doc: "`text` or `json`." },
     Setting { env: "VESTIBULE_LOG", key: "log", default: "info", doc: "Log filter in tracing's EnvFilter syntax, e.g. `info,gateway=debug`." },
     Setting { env: "VESTIBULE_SESSION_IDLE", key: "session_idle", default: "2h", doc: "A session ends after this long without use." },
@@ -217,6 +218,7 @@ pub struct Config {
     pub org_name: String,
     pub bootstrap: Bootstrap,
     pub master_key: Option<Secret>,
+    pub master_key_previous: Option<Secret>,
     pub log_format: LogFormat,
     pub log_filter: String,
     pub session: SessionPolicy,
@@ -266,6 +268,11 @@ impl Config {
             crate::crypto::MasterKey::from_base64(key.expose())
                 .map_err(|m| ConfigError::new("VESTIBULE_MASTER_KEY", m))?;
         }
+        let master_key_previous = reader.raw("VESTIBULE_MASTER_KEY_PREVIOUS").filter(|k| !k.trim().is_empty()).map(Secret::new);
+        if let Some(key) = &master_key_previous {
+            crate::crypto::MasterKey::from_base64(key.expose())
+                .map_err(|m| ConfigError::new("VESTIBULE_MASTER_KEY_PREVIOUS", m))?;
+        }
         let log_format = match reader.raw("VESTIBULE_LOG_FORMAT").as_deref().unwrap_or("text") {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -294,6 +301,7 @@ impl Config {
                 api_token: reader.raw("VESTIBULE_BOOTSTRAP_API_TOKEN").map(Secret::new),
             },
             master_key,
+            master_key_previous,
             log_format,
             log_filter: reader.raw("VESTIBULE_LOG").unwrap_or_else(|| "info".into()),
             session,
@@ -435,6 +443,7 @@ mod tests {
             ("VESTIBULE_DATABASE_URL", "mysql://x"),
             ("VESTIBULE_TLS", "maybe"),
             ("VESTIBULE_MASTER_KEY", "c2hvcnQ="),
+            ("VESTIBULE_MASTER_KEY_PREVIOUS", "not base64!"),
             ("VESTIBULE_SESSION_IDLE", "10 minutes"),
             ("VESTIBULE_LOCKOUT_ATTEMPTS", "0"),
             ("VESTIBULE_LOG_FORMAT", "xml"),

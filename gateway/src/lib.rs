@@ -39,8 +39,7 @@ pub use state::AppState;
 /// Connects to the store, migrates it, checks the master key and creates the
 /// first admin if the store is empty. Prints the generated admin password once.
 pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, StartError> {
-    let master = bootstrap::master_key(&config)?;
-    let vault = crypto::Vault::new(master);
+    let vault = bootstrap::vault(&config)?;
     let store = store::Store::connect(&config.database, config.database_max_connections).await?;
     store.migrate().await?;
     bootstrap::check_master_key(&store, &vault).await?;
@@ -57,7 +56,9 @@ pub async fn prepare(config: Config, clock: Arc<dyn Clock>) -> Result<AppState, 
         .map_err(|m| config::ConfigError::new("VESTIBULE_CATALOG_DIR", m))?;
     let metrics = metrics::Metrics::new();
     metrics.active_sessions.set(store.count_live_sessions(clock.now()).await?);
-    Ok(AppState::new(config, store, clock, vault, metrics, catalog))
+    // The System Log's writer task; Gateway::shutdown drains it.
+    let syslog = store::LogWriter::spawn(store.clone());
+    Ok(AppState::new(config, store, syslog, clock, vault, metrics, catalog))
 }
 
 /// A running gateway, for tests and embedding.
@@ -98,18 +99,21 @@ impl Gateway {
         Ok(Self { addr, state, stop: Some(stop), task })
     }
 
-    /// Stops accepting, finishes in-flight requests, closes the store.
+    /// Stops accepting, finishes in-flight requests, writes the System Log
+    /// events still queued, closes the store.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+        self.state.syslog.close().await;
         self.state.store.close().await;
     }
 
     /// Waits until the server stops by itself (after a signal).
     pub async fn wait(mut self) {
         let _ = (&mut self.task).await;
+        self.state.syslog.close().await;
         self.state.store.close().await;
     }
 

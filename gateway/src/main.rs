@@ -1,4 +1,4 @@
-//! The `vestibule` command: serve, migrate, create API tokens.
+//! The `vestibule` command: serve, migrate, create API tokens, rotate the master key.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +39,11 @@ enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// Master-key rotation.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
     /// Print every setting with its environment name, default and meaning.
     Settings,
     /// Work with the app catalog.
@@ -57,6 +62,34 @@ enum CatalogCommand {
         dir: Option<PathBuf>,
     },
 }
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a new random master key (base64 of 32 bytes) on standard output.
+    GenerateMaster,
+    /// Re-wrap every secret at rest from VESTIBULE_MASTER_KEY_PREVIOUS to VESTIBULE_MASTER_KEY while
+    /// gateways keep serving. Resumable: run it again after an interruption. Exits 1 if any record
+    /// was left under another key.
+    #[command(after_help = ROTATION_HELP)]
+    RotateMaster {
+        /// Count what would be re-wrapped, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Records per transaction.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        batch: i64,
+    },
+}
+
+const ROTATION_HELP: &str = "Rotation, with every node serving throughout:
+  1. vestibule keys generate-master > new.key (keep it as secret as the current key).
+  2. Restart each node with VESTIBULE_MASTER_KEY_PREVIOUS=<new key> added: every node can now open
+     records wrapped by either key, and still seals with the current key.
+  3. Restart each node with VESTIBULE_MASTER_KEY=<new key> and VESTIBULE_MASTER_KEY_PREVIOUS=<old key>
+     (with the key file, write the new key into <data_dir>/master.key): nodes now seal with the new key.
+  4. vestibule keys rotate-master (with the settings of step 3) re-wraps every record to the new key.
+  5. Restart each node without VESTIBULE_MASTER_KEY_PREVIOUS, and destroy the old key.
+A single node can go straight from step 1 to step 3.";
 
 #[derive(Subcommand)]
 enum TokenCommand {
@@ -82,6 +115,10 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    if let Command::Keys { action: KeysCommand::GenerateMaster } = cli.command {
+        println!("{}", gateway::crypto::MasterKey::generate().to_base64());
+        return ExitCode::SUCCESS;
     }
     if let Command::Settings = cli.command {
         for s in config::SETTINGS {
@@ -181,6 +218,39 @@ async fn run(command: Command, config: Config) -> Result<(), StartError> {
             eprintln!("Created API token \"{name}\" for {}. It is shown only this once.", admin.login());
             Ok(())
         }
-        Command::Settings | Command::Catalog { .. } => Ok(()),
+        Command::Keys { action: KeysCommand::RotateMaster { dry_run, batch } } => rotate_master(config, dry_run, batch).await,
+        Command::Settings | Command::Catalog { .. } | Command::Keys { action: KeysCommand::GenerateMaster } => Ok(()),
     }
+}
+
+/// `vestibule keys rotate-master`: re-wraps the store's sealed records and
+/// prints what it found per table.
+async fn rotate_master(config: Config, dry_run: bool, batch: i64) -> Result<(), StartError> {
+    if config.master_key_previous.is_none() {
+        return Err(StartError::Config(config::ConfigError::new(
+            "VESTIBULE_MASTER_KEY_PREVIOUS",
+            "is not set: rotate-master moves records from that key to VESTIBULE_MASTER_KEY (see `vestibule keys rotate-master --help`)",
+        )));
+    }
+    let vault = gateway::bootstrap::vault(&config)?;
+    let store = gateway::store::Store::connect(&config.database, config.database_max_connections).await?;
+    store.migrate().await?;
+    gateway::bootstrap::check_master_key(&store, &vault).await?;
+    let options = gateway::store::RekeyOptions { batch, dry_run, max_batches: None };
+    let counts = store.rewrap_sealed(&vault, options).await?;
+    store.close().await;
+    let verb = if dry_run { "to re-wrap" } else { "re-wrapped" };
+    println!("master key {} (previous {})", vault.master_fingerprint(), vault.previous_fingerprint().unwrap_or_default());
+    for c in &counts {
+        println!("{:<24} {verb} {:>7}  already current {:>7}  unreadable {:>5}  changed meanwhile {:>5}", c.table, c.rewrapped, c.current, c.unreadable, c.raced);
+    }
+    let unreadable: u64 = counts.iter().map(|c| c.unreadable).sum();
+    let raced: u64 = counts.iter().map(|c| c.raced).sum();
+    if unreadable > 0 {
+        return Err(StartError::Io(format!("{unreadable} record(s) open with neither key; they were left as they are")));
+    }
+    if raced > 0 {
+        return Err(StartError::Io(format!("{raced} record(s) changed while this ran; run it again to finish them")));
+    }
+    Ok(())
 }

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::crypto::Vault;
 use crate::metrics::Metrics;
 use crate::passwords::Hasher;
-use crate::store::{ApiTokenRecord, SessionRecord, Store};
+use crate::store::{ApiTokenRecord, LogWriter, SessionRecord, Store};
 use crate::syslog::{Actor, ClientInfo, LogEvent, Outcome, Target};
 
 #[derive(Clone)]
@@ -22,6 +22,8 @@ pub struct AppState {
 pub struct Inner {
     pub config: Config,
     pub store: Store,
+    /// The System Log's single writer (group commit); see [`AppState::log`].
+    pub syslog: LogWriter,
     pub clock: Arc<dyn Clock>,
     pub vault: Vault,
     pub hasher: Hasher,
@@ -43,6 +45,7 @@ impl AppState {
     pub fn new(
         config: Config,
         store: Store,
+        syslog: LogWriter,
         clock: Arc<dyn Clock>,
         vault: Vault,
         metrics: Metrics,
@@ -51,7 +54,7 @@ impl AppState {
         let hasher = Hasher::new(config.passwords.hashers, config.passwords.queue);
         let caches = Caches::new(store.backend() == crate::store::Backend::Postgres);
         let oauth = Arc::new(crate::oauth::Runtime::new());
-        Self { inner: Arc::new(Inner { config, store, clock, vault, hasher, metrics, caches, catalog, oauth }) }
+        Self { inner: Arc::new(Inner { config, store, syslog, clock, vault, hasher, metrics, caches, catalog, oauth }) }
     }
 
     pub fn now(&self) -> time::OffsetDateTime {
@@ -68,17 +71,24 @@ impl AppState {
             // Sessions and tokens hold only ids; a user's status and roles are
             // read per request through the principal cache.
             Invalidation::User { id } => self.caches.principals.invalidate(&id).await,
-            Invalidation::App { id } => self.caches.apps.invalidate(&id).await,
+            Invalidation::App { id } => {
+                self.caches.apps.invalidate(&id).await;
+                self.caches.saml_apps.invalidate(&id).await;
+            }
+            Invalidation::SigningKey { kid } => self.caches.saml_keys.invalidate(&kid).await,
             Invalidation::Assignments { user_id } => self.caches.assignments.invalidate(&user_id).await,
         }
     }
 
-    /// Writes a System Log event. A failure to log is itself logged and does
+    /// Writes a System Log event and returns once it is committed, so a read
+    /// that follows sees it. Events logged at the same time share one commit
+    /// (the writer's group commit). A failure to log is itself logged and does
     /// not fail the request that caused it (the write it records has happened).
     pub async fn log(&self, event: EventBuilder) {
+        let event_type = event.event_type;
         let event = event.build(self.now());
-        if let Err(e) = self.store.append_event(&event).await {
-            tracing::error!(error = %e, event_type = %event.event_type, "could not append to the System Log");
+        if let Err(e) = self.syslog.append(event).await {
+            tracing::error!(error = %e, event_type, "could not append to the System Log");
         }
     }
 }
@@ -93,6 +103,8 @@ pub enum Invalidation {
     App { id: String },
     /// One person's assignments.
     Assignments { user_id: String },
+    /// A signing key that was deleted: its parsed form must go.
+    SigningKey { kid: String },
 }
 
 /// A user as the permission checks see them: status and admin roles.
@@ -113,6 +125,9 @@ pub struct Caches {
     pub apps: Cache<String, Arc<crate::apps::AppInstance>>,
     /// Each person's assignments, by user id.
     pub assignments: Cache<String, crate::apps::cache::AssignedApps>,
+    /// SAML apps' parsed settings (regular expressions compiled) by app id,
+    /// with the app version they were parsed from.
+    pub saml_apps: Cache<String, (time::OffsetDateTime, Arc<crate::saml_idp::SamlApp>)>,
     /// Parsed SAML signing keys by kid: parsed once, at first use or rotation.
     pub saml_keys: Cache<String, Arc<saml::SigningKey>>,
     /// SAML AuthnRequest and LogoutRequest IDs seen while valid (replay defence).
@@ -137,6 +152,7 @@ impl Caches {
             principals: cache(1_000_000, shared_store),
             apps: cache(100_000, shared_store),
             assignments: cache(2_000_000, shared_store),
+            saml_apps: cache(100_000, shared_store),
             saml_keys: Cache::builder().max_capacity(100_000).build(),
             saml_replay: Cache::builder().max_capacity(1_000_000).time_to_live(Duration::from_secs(15 * 60)).build(),
         }

@@ -253,3 +253,60 @@ pub async fn session(gw: &TestGateway, login: &str) -> String {
     r.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_owned()
 }
 
+/// The value of the cookie `name` set by a response, if any.
+pub fn set_cookie(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().split_once('=').unwrap().1.to_owned())
+}
+
+/// A signed-in browser for server-rendered pages, reduced to its two
+/// cookies: the session and the CSRF token its forms carry.
+pub struct Browser<'a> {
+    pub gw: &'a TestGateway,
+    pub sid: String,
+    pub csrf: String,
+}
+
+impl<'a> Browser<'a> {
+    pub async fn sign_in(gw: &'a TestGateway, login: &str, password: &str) -> Browser<'a> {
+        let body: Value = gw.http.post(gw.url("/api/v1/authn")).json(&json!({"username": login, "password": password})).send().await.unwrap().json().await.unwrap();
+        let token = body["sessionToken"].as_str().expect("session token");
+        let response = gw
+            .http
+            .get(gw.url("/login/sessionCookieRedirect"))
+            .query(&[("token", token), ("redirectUrl", &gw.url("/app/UserHome"))])
+            .send()
+            .await
+            .unwrap();
+        let sid = set_cookie(response.headers(), "sid").expect("sid cookie");
+        let mut browser = Browser { gw, sid, csrf: String::new() };
+        let page = browser.get("/app/UserHome").await;
+        browser.csrf = set_cookie(page.headers(), "vestibule_csrf").expect("CSRF cookie");
+        browser
+    }
+
+    pub fn cookies(&self) -> String {
+        format!("sid={}; vestibule_csrf={}", self.sid, self.csrf)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.gw.http.get(self.gw.url(path)).header("cookie", self.cookies()).send().await.unwrap()
+    }
+
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.text().await.unwrap()
+    }
+
+    /// Posts a form as the browser would: our Origin and the CSRF field.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
+        form.extend_from_slice(fields);
+        self.gw.http.post(self.gw.url(path)).header("cookie", self.cookies()).header("origin", &self.gw.base).form(&form).send().await.unwrap()
+    }
+}

@@ -4,10 +4,10 @@
 //! The browser story (typing in the catalog, the tile) is in
 //! tests/browser/admin-apps.test.mjs.
 
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use tests::{TestGateway, ADMIN_LOGIN, ADMIN_PASSWORD, GOOD_PASSWORD};
+use tests::{Browser, TestGateway, ADMIN_LOGIN, ADMIN_PASSWORD, GOOD_PASSWORD};
 
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {$(
@@ -21,62 +21,6 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(pages_need_an_admin_and_changes_need_manage_apps_and_csrf, add_integration_explains_each_field, assignments_from_the_app_page);
-
-fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().split_once('=').unwrap().1.to_owned())
-}
-
-/// A signed-in browser, reduced to its two cookies.
-struct Browser<'a> {
-    gw: &'a TestGateway,
-    sid: String,
-    csrf: String,
-}
-
-impl<'a> Browser<'a> {
-    async fn sign_in(gw: &'a TestGateway, login: &str, password: &str) -> Browser<'a> {
-        let body: Value = gw.http.post(gw.url("/api/v1/authn")).json(&json!({"username": login, "password": password})).send().await.unwrap().json().await.unwrap();
-        let token = body["sessionToken"].as_str().expect("session token");
-        let response = gw
-            .http
-            .get(gw.url("/login/sessionCookieRedirect"))
-            .query(&[("token", token), ("redirectUrl", &gw.url("/app/UserHome"))])
-            .send()
-            .await
-            .unwrap();
-        let sid = set_cookie(response.headers(), "sid").expect("sid cookie");
-        let mut browser = Browser { gw, sid, csrf: String::new() };
-        let page = browser.get("/app/UserHome").await;
-        browser.csrf = set_cookie(page.headers(), "vestibule_csrf").expect("CSRF cookie");
-        browser
-    }
-
-    fn cookies(&self) -> String {
-        format!("sid={}; vestibule_csrf={}", self.sid, self.csrf)
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.gw.http.get(self.gw.url(path)).header("cookie", self.cookies()).send().await.unwrap()
-    }
-
-    async fn page(&self, path: &str) -> String {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), 200, "GET {path}");
-        response.text().await.unwrap()
-    }
-
-    /// Posts a form as the browser would: our Origin and the CSRF field.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let mut form: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
-        form.extend_from_slice(fields);
-        self.gw.http.post(self.gw.url(path)).header("cookie", self.cookies()).header("origin", &self.gw.base).form(&form).send().await.unwrap()
-    }
-}
 
 async fn app_links(gw: &TestGateway, user_id: &str) -> Vec<Value> {
     let links: Value = gw.admin(Method::GET, &format!("/api/v1/users/{user_id}/appLinks")).send().await.unwrap().json().await.unwrap();

@@ -637,7 +637,8 @@ async fn idp_initiated_logout_requests_and_their_responses() {
 
     let requests = gateway::saml_idp::logout_requests(state, &user, &session).await;
     assert_eq!(requests.len(), 1);
-    let (label, url) = &requests[0];
+    let label = &requests[0].label;
+    let gateway::saml_idp::Delivery::Redirect(url) = &requests[0].delivery else { panic!("the Redirect binding: {:?}", requests[0].delivery) };
     assert_eq!(label, "Expenses");
     assert!(url.starts_with(&format!("{SP_SLO}?SAMLRequest=")) && url.contains("&Signature="), "{url}");
     let message = saml::InboundMessage::from_redirect_query(url.split_once('?').unwrap().1, &saml::ParseLimits::default()).unwrap();
@@ -668,5 +669,362 @@ async fn idp_initiated_logout_requests_and_their_responses() {
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("Signed out of Expenses"));
     assert_eq!(get(&gw, &genuine, None).await.0, 400, "once");
+
+    // The same with an SP whose SLO endpoint takes HTTP-POST: an enveloped
+    // signature, delivered by a form the page submits into a hidden frame.
+    let (_, mut app_json) = json_of(gw.admin(Method::GET, &format!("/api/v1/apps/{}", app.id))).await;
+    app_json["settings"]["signOn"]["participateSlo"]["bindingType"] = json!("POST");
+    let (status, updated) = json_of(gw.admin(Method::PUT, &format!("/api/v1/apps/{}", app.id)).json(&app_json)).await;
+    assert_eq!(status, 200, "{updated}");
+    let requests = gateway::saml_idp::logout_requests(state, &user, &session).await;
+    let gateway::saml_idp::Delivery::Post { action, saml_request } = &requests[0].delivery else { panic!("the POST binding: {:?}", requests[0].delivery) };
+    assert_eq!(action, SP_SLO);
+    let message = saml::InboundMessage::from_post(saml::MessageKind::Request, saml_request, None, &saml::ParseLimits::default()).unwrap();
+    let idp_key = saml::TrustedKey::from_certificate_pem(app.idp_cert_pem.as_bytes()).unwrap();
+    message.verify_signature(&[idp_key], &saml::AlgorithmPolicy::default()).expect("signed enveloped with the app's key");
+    xmlsec_verify(&decode(saml_request), &app.idp_cert_pem, ROOT_SIGNATURE, "logout-request-post");
+    let request = saml::LogoutRequest::from_message(&message).unwrap();
+    assert_eq!(request.name_id.value, "ada");
+    // The SP answers by POST too; the signed answer is accepted once.
+    let spec = saml::LogoutResponseSpec {
+        issuer: SP_ENTITY.into(),
+        destination: app.slo(&gw),
+        in_response_to: Some(request.id.clone()),
+        status: saml::StatusCode::Success,
+    };
+    let answer = saml::build_logout_response(&spec, &gw.clock, &mut rand::thread_rng())
+        .to_post(Some((&sp_key() as &dyn XmlSigner, SignatureAlgorithm::RsaSha256)))
+        .unwrap();
+    let (status, _, html) = post_form(&gw, &app.slo(&gw), &[("SAMLResponse", &answer)], None).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(post_form(&gw, &app.slo(&gw), &[("SAMLResponse", &answer)], None).await.0, 400, "once");
+
+    // Dashboard sign-out itself: the page posts the request into a hidden frame.
+    let (_, headers, _) = get(&gw, &gw.url("/app/UserHome"), Some(&cookie)).await;
+    let csrf = headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("vestibule_csrf="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+        .expect("CSRF cookie");
+    let response = gw
+        .http
+        .post(gw.url("/login/signout"))
+        .header("cookie", format!("{cookie}; vestibule_csrf={csrf}"))
+        .header("origin", &gw.base)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let csp = response.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'sha256-") && csp.contains("form-action 'self' https://sp.example.test;"), "{csp}");
+    assert!(csp.contains("frame-src https://sp.example.test;"), "{csp}");
+    let html = response.text().await.unwrap();
+    assert!(html.contains(&format!("<form class=\"slo-post inline\" method=\"post\" action=\"{SP_SLO}\" target=\"slo-0\">")), "{html}");
+    assert!(html.contains("<iframe name=\"slo-0\""), "{html}");
+    assert!(html.contains("<noscript><button type=\"submit\">Sign out of Expenses</button></noscript>"), "{html}");
+    let (_, fields) = form(&html);
+    let request = decode(&fields["SAMLRequest"]);
+    xmlsec_verify(&request, &app.idp_cert_pem, ROOT_SIGNATURE, "signout-page-post");
+    gw.stop().await;
+}
+
+tests::on_both_backends!(signing_key_rotation_with_overlap);
+
+fn pem_of(x5c: &str) -> String {
+    let body: Vec<String> = x5c.as_bytes().chunks(64).map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
+    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", body.join("\n"))
+}
+
+/// `xmlsec1 --verify` must refuse the signature at `xpath` with `cert_pem`.
+fn xmlsec_refuses(xml: &str, cert_pem: &str, xpath: &str, name: &str) {
+    let doc = scratch(&format!("{name}.xml"), xml.as_bytes());
+    let cert = scratch(&format!("{name}-cert.pem"), cert_pem.as_bytes());
+    let mut args = vec!["--verify".to_owned(), "--pubkey-cert-pem".into(), cert.display().to_string()];
+    args.extend(ID_ATTRS.iter().map(|s| s.to_string()));
+    args.extend(["--node-xpath".into(), xpath.into(), doc.display().to_string()]);
+    let output = Command::new("xmlsec1").args(&args).output().expect("xmlsec1 is installed");
+    assert!(!output.status.success(), "xmlsec1 accepted {name} with the wrong certificate");
+}
+
+/// The `<ds:X509Certificate>` values of IdP metadata, in order.
+fn metadata_certificates(metadata: &str) -> Vec<String> {
+    metadata
+        .split("<ds:X509Certificate>")
+        .skip(1)
+        .map(|part| part.split("</ds:X509Certificate>").next().unwrap().to_owned())
+        .collect()
+}
+
+/// Okta's rotation with overlap: generate (published, not signing), switch
+/// `credentials.signing.kid` (signs; the old key stays published), delete the
+/// old key. SPs that read metadata trust both certificates across the switch.
+async fn signing_key_rotation_with_overlap(backend: Backend) {
+    let gw = TestGateway::start(backend).await;
+    let app = create_app(&gw, base_sign_on()).await;
+    person(&gw, &app).await;
+    let cookie = session(&gw, "ada@example.com").await;
+    let keys_path = format!("/api/v1/apps/{}/credentials/keys", app.id);
+    let (_, keys) = json_of(gw.admin(Method::GET, &keys_path)).await;
+    let old_kid = keys[0]["kid"].as_str().unwrap().to_owned();
+    let metadata_url = gw.url(&format!("/app/{}/sso/saml/metadata", app.id));
+    let launch = |gw: &TestGateway| gw.url(&format!("/home/{}/{}/launch", app.name, app.id));
+
+    // Okta's validity bounds, and a clear error for a missing value.
+    for bad in ["", "?validityYears=1", "?validityYears=11", "?validityYears=ten"] {
+        let (status, error) = json_of(gw.admin(Method::POST, &format!("{keys_path}/generate{bad}"))).await;
+        assert_eq!(status, 400, "{bad}: {error}");
+        assert_eq!(error["errorCode"], "E0000001");
+        assert!(error["errorCauses"][0]["errorSummary"].as_str().unwrap().contains("validityYears"), "{error}");
+    }
+    let (status, new_key) = json_of(gw.admin(Method::POST, &format!("{keys_path}/generate?validityYears=2"))).await;
+    assert_eq!(status, 201, "{new_key}");
+    let new_kid = new_key["kid"].as_str().unwrap().to_owned();
+    assert_ne!(new_kid, old_kid);
+    assert!(new_key.get("d").is_none() && new_key["x5c"][0].is_string());
+    let created = time::OffsetDateTime::parse(new_key["created"].as_str().unwrap(), &Rfc3339).unwrap();
+    let expires = time::OffsetDateTime::parse(new_key["expiresAt"].as_str().unwrap(), &Rfc3339).unwrap();
+    assert_eq!(expires - gw.clock.now_dt(), time::Duration::days(730));
+    let old_created = time::OffsetDateTime::parse(keys[0]["created"].as_str().unwrap(), &Rfc3339).unwrap();
+    assert!(created > old_created, "a new key is later than the app's newest, even on a clock that stands still");
+    let new_pem = pem_of(new_key["x5c"][0].as_str().unwrap());
+    let old_der: String = app.idp_cert_pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let new_der = new_key["x5c"][0].as_str().unwrap().to_owned();
+
+    // Overlap before the switch: both certificates published, the old one signs.
+    let (_, _, metadata) = get(&gw, &metadata_url, None).await;
+    assert_eq!(metadata_certificates(&metadata), [old_der.clone(), new_der.clone()], "in use first, then the next key");
+    assert_eq!(metadata.matches("<md:KeyDescriptor use=\"signing\">").count(), 2, "{metadata}");
+    let (_, _, html) = get(&gw, &launch(&gw), Some(&cookie)).await;
+    let xml = decode(&form(&html).1["SAMLResponse"]);
+    xmlsec_verify(&xml, &app.idp_cert_pem, ASSERTION_SIGNATURE, "before-switch");
+    xmlsec_refuses(&xml, &new_pem, ASSERTION_SIGNATURE, "before-switch-new");
+
+    // Switching to a kid that is not the app's is refused by field.
+    let (status, error) = json_of(gw.admin(Method::PUT, &format!("/api/v1/apps/{}", app.id)).json(&json!({"credentials": {"signing": {"kid": "nope"}}}))).await;
+    assert_eq!(status, 400);
+    assert!(error["errorCauses"][0]["errorSummary"].as_str().unwrap().starts_with("credentials.signing.kid:"), "{error}");
+    // The switch, with only the signing object, as Okta documents; the rest of the credentials stay.
+    let (status, updated) = json_of(gw.admin(Method::PUT, &format!("/api/v1/apps/{}", app.id)).json(&json!({"credentials": {"signing": {"kid": new_kid}}}))).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["credentials"]["signing"]["kid"], new_kid.as_str());
+    assert!(updated["credentials"]["signing"]["lastRotated"].is_string());
+    assert_eq!(updated["credentials"]["userNameTemplate"]["type"], "BUILT_IN", "{updated}");
+    // A later full replace that carries the old kid back is the admin's rollback; one without credentials keeps the new kid.
+    let mut body = updated.clone();
+    body.as_object_mut().unwrap().remove("credentials");
+    let (status, kept) = json_of(gw.admin(Method::PUT, &format!("/api/v1/apps/{}", app.id)).json(&body)).await;
+    assert_eq!(status, 200);
+    assert_eq!(kept["credentials"]["signing"]["kid"], new_kid.as_str());
+
+    let (_, _, html) = get(&gw, &launch(&gw), Some(&cookie)).await;
+    let xml = decode(&form(&html).1["SAMLResponse"]);
+    xmlsec_verify(&xml, &new_pem, ASSERTION_SIGNATURE, "after-switch");
+    xmlsec_verify(&xml, &new_pem, RESPONSE_SIGNATURE, "after-switch");
+    xmlsec_refuses(&xml, &app.idp_cert_pem, ASSERTION_SIGNATURE, "after-switch-old");
+    let (_, _, metadata) = get(&gw, &metadata_url, None).await;
+    assert_eq!(metadata_certificates(&metadata), [new_der.clone(), old_der.clone()], "the previous key stays published");
+    let (_, _, pem) = get(&gw, &gw.url(&format!("/app/{}/sso/saml/certificate", app.id)), None).await;
+    assert_eq!(pem.trim(), new_pem.trim(), "the download follows the key in use");
+
+    // The key in use cannot be deleted; the previous one can, once.
+    let (status, error) = json_of(gw.admin(Method::DELETE, &format!("{keys_path}/{new_kid}"))).await;
+    assert_eq!(status, 400, "{error}");
+    let status = gw.admin(Method::DELETE, &format!("{keys_path}/{old_kid}")).send().await.unwrap().status();
+    assert_eq!(status, 204);
+    assert_eq!(gw.admin(Method::DELETE, &format!("{keys_path}/{old_kid}")).send().await.unwrap().status(), 404);
+    let (_, _, metadata) = get(&gw, &metadata_url, None).await;
+    assert_eq!(metadata_certificates(&metadata), [new_der.clone()]);
+    let (_, keys) = json_of(gw.admin(Method::GET, &keys_path)).await;
+    assert_eq!(keys.as_array().unwrap().len(), 1);
+
+    // Each step is in the System Log, without key material.
+    let (_, events) = json_of(gw.admin(Method::GET, "/api/v1/logs?limit=100")).await;
+    let types: Vec<&str> = events.as_array().unwrap().iter().filter_map(|e| e["eventType"].as_str()).collect();
+    for wanted in ["app.keys.generate", "app.keys.rotate", "app.keys.delete"] {
+        assert!(types.contains(&wanted), "{wanted} in {types:?}");
+    }
+    assert!(!events.to_string().contains("PRIVATE KEY"));
+    gw.stop().await;
+}
+
+/// RSA-SHA1 only with the explicit opt-in; the assertion lifetime setting;
+/// an app that turns SP-initiated sign-in off refuses AuthnRequests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sha1_opt_in_assertion_lifetime_and_sp_initiated_switch() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let mut sign_on = base_sign_on();
+    sign_on["signatureAlgorithm"] = json!("RSA_SHA1");
+    let (status, error) = json_of(gw.admin(Method::POST, "/api/v1/apps").json(&json!({"label": "Old", "signOnMode": "SAML_2_0", "settings": {"signOn": sign_on}}))).await;
+    assert_eq!(status, 400);
+    assert!(error["errorCauses"][0]["errorSummary"].as_str().unwrap().starts_with("settings.signOn.signatureAlgorithm: RSA_SHA1 is weak"), "{error}");
+    sign_on["allowWeakSignatureAlgorithm"] = json!(true);
+    sign_on["samlAssertionLifetimeSeconds"] = json!(600);
+    let app = create_app(&gw, sign_on.clone()).await;
+    person(&gw, &app).await;
+    let cookie = session(&gw, "ada@example.com").await;
+    let (_, _, html) = get(&gw, &gw.url(&format!("/home/{}/{}/launch", app.name, app.id)), Some(&cookie)).await;
+    let xml = decode(&form(&html).1["SAMLResponse"]);
+    assert!(xml.contains("xmldsig#rsa-sha1"), "{xml}");
+    let issued = xml.split("IssueInstant=\"").nth(1).unwrap().split('"').next().unwrap();
+    let not_on_or_after = xml.split("<saml:Conditions").nth(1).unwrap().split("NotOnOrAfter=\"").nth(1).unwrap().split('"').next().unwrap();
+    let issued = time::OffsetDateTime::parse(issued, &Rfc3339).unwrap();
+    let until = time::OffsetDateTime::parse(not_on_or_after, &Rfc3339).unwrap();
+    assert_eq!((until - issued).whole_seconds(), 600);
+
+    sign_on["samlAssertionLifetimeSeconds"] = json!(86_400);
+    let (_, mut body) = json_of(gw.admin(Method::GET, &format!("/api/v1/apps/{}", app.id))).await;
+    body["settings"]["signOn"] = sign_on.clone();
+    let (status, error) = json_of(gw.admin(Method::PUT, &format!("/api/v1/apps/{}", app.id)).json(&body)).await;
+    assert_eq!(status, 400);
+    assert!(error["errorCauses"][0]["errorSummary"].as_str().unwrap().starts_with("settings.signOn.samlAssertionLifetimeSeconds:"), "{error}");
+
+    sign_on["samlAssertionLifetimeSeconds"] = json!(300);
+    sign_on["allowSpInitiated"] = json!(false);
+    body["settings"]["signOn"] = sign_on;
+    let (status, updated) = json_of(gw.admin(Method::PUT, &format!("/api/v1/apps/{}", app.id)).json(&body)).await;
+    assert_eq!(status, 200, "{updated}");
+    let request = authn_request(&gw, &app, "_sp_off_1", &now(&gw), "");
+    let (status, _, html) = get(&gw, &redirect(&gw, &app, &request, None, Some(&sp_key())), Some(&cookie)).await;
+    assert_eq!(status, 403, "{html}");
+    assert!(html.contains("Open it from your dashboard"), "{html}");
+    // The dashboard launch still works.
+    assert_eq!(get(&gw, &gw.url(&format!("/home/{}/{}/launch", app.name, app.id)), Some(&cookie)).await.0, 200);
+    gw.stop().await;
+}
+
+/// A form post from the harness's signed-in browser: status, Location, body.
+async fn submit(browser: &tests::Browser<'_>, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+    let r = browser.post(path, fields).await;
+    let status = r.status().as_u16();
+    let location = r.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+    (status, location, r.text().await.unwrap())
+}
+
+/// The wizard's SAML form: metadata import for review, SHA-1 only with the
+/// opt-in, every setting saved; the app's Sign On tab: editing the settings,
+/// the SHA-1 warning, and rotating the signing certificate with its buttons.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_console_saml_form_and_certificates() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let browser = tests::Browser::sign_in(&gw, tests::ADMIN_LOGIN, tests::ADMIN_PASSWORD).await;
+    let form = browser.page("/admin/apps/new?mode=SAML_2_0").await;
+    for wanted in ["Import SP metadata", "Use this for Recipient URL and Destination URL", "Allow RSA-SHA1 for this app", "Require signed AuthnRequests", "Encrypt assertions", "Group attribute statements", "Assertion validity (seconds)", "Honor ForceAuthn", "Allow SP-initiated sign-in", "SP single logout URL"] {
+        assert!(form.contains(wanted), "{wanted}");
+    }
+
+    // Import: the form comes back filled for review; nothing is created.
+    let metadata = String::from_utf8(read("sp-metadata.xml")).unwrap();
+    let (status, _, html) = submit(&browser, "/admin/apps/new", &[("signOnMode", "SAML_2_0"), ("label", "Imported"), ("spMetadata", &metadata), ("importMetadata", "true")]).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Filled in from the SP&#39;s metadata") || html.contains("Filled in from the SP's metadata"), "{html}");
+    assert!(html.contains("value=\"https://sp.example.com\""), "the entity ID became the audience");
+    assert!(html.contains("value=\"https://sp.example.com/acs\""));
+    assert!(html.contains("value=\"Imported\""), "the label is kept");
+    let (_, apps) = json_of(gw.admin(Method::GET, "/api/v1/apps")).await;
+    assert_eq!(apps.as_array().unwrap().len(), 0, "an import never creates");
+    let (status, _, html) = submit(&browser, "/admin/apps/new", &[("signOnMode", "SAML_2_0"), ("label", "Imported"), ("spMetadata", "<!DOCTYPE x [<!ENTITY e \"x\">]><x>&e;</x>")]).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("href=\"#f-spMetadata\""), "{html}");
+
+    let base = vec![
+        ("signOnMode", "SAML_2_0"),
+        ("label", "Ledger"),
+        ("settings.signOn.ssoAcsUrl", ACS),
+        ("useAcsForRecipient", "true"),
+        ("settings.signOn.audience", SP_ENTITY),
+        ("settings.signOn.subjectNameIdFormat", "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"),
+        ("settings.signOn.responseSigned", "true"),
+        ("settings.signOn.assertionSigned", "true"),
+        ("settings.signOn.digestAlgorithm", "SHA256"),
+        ("settings.signOn.assertionEncryption.encryptionAlgorithm", "AES256_GCM"),
+        ("settings.signOn.assertionEncryption.keyTransportAlgorithm", "RSA_OAEP"),
+        ("settings.signOn.authnContextClassRef", "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"),
+        ("settings.signOn.honorForceAuthn", "true"),
+        ("settings.signOn.allowSpInitiated", "true"),
+        ("settings.signOn.allowMultipleAcsEndpoints", "true"),
+        ("settings.signOn.acsEndpoints[0].index", "0"),
+        ("settings.signOn.acsEndpoints[0].url", ACS),
+        ("settings.signOn.acsEndpoints[1].index", "5"),
+        ("settings.signOn.acsEndpoints[1].url", ACS2),
+        ("settings.signOn.attributeStatements[0].name", "email"),
+        ("settings.signOn.attributeStatements[0].namespace", "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"),
+        ("settings.signOn.attributeStatements[0].values", "user.email"),
+        ("settings.signOn.groupAttributeStatements[0].name", "groups"),
+        ("settings.signOn.groupAttributeStatements[0].namespace", "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"),
+        ("settings.signOn.groupAttributeStatements[0].filterType", "CONTAINS"),
+        ("settings.signOn.groupAttributeStatements[0].filterValue", "ng"),
+        ("settings.signOn.participateSlo.bindingType", "POST"),
+        ("settings.signOn.samlAssertionLifetimeSeconds", "120"),
+    ];
+    // SHA-1 without the opt-in is refused by field.
+    let mut sha1 = base.clone();
+    sha1.push(("settings.signOn.signatureAlgorithm", "RSA_SHA1"));
+    let (status, _, html) = submit(&browser, "/admin/apps/new", &sha1).await;
+    assert_eq!(status, 400, "{html}");
+    assert!(html.contains("href=\"#f-settings-signOn-signatureAlgorithm\""), "{html}");
+    assert!(html.contains("RSA_SHA1 is weak"));
+    // With the opt-in it is created, every setting in Okta's shape.
+    sha1.push(("settings.signOn.allowWeakSignatureAlgorithm", "true"));
+    let (status, location, html) = submit(&browser, "/admin/apps/new", &sha1).await;
+    assert_eq!(status, 303, "{html}");
+    let id = location.trim_start_matches("/admin/apps/").split('?').next().unwrap().to_owned();
+    let (_, app) = json_of(gw.admin(Method::GET, &format!("/api/v1/apps/{id}"))).await;
+    let s = &app["settings"]["signOn"];
+    assert_eq!(s["signatureAlgorithm"], "RSA_SHA1");
+    assert_eq!(s["allowWeakSignatureAlgorithm"], true);
+    assert_eq!(s["acsEndpoints"], json!([{"url": ACS, "index": 0}, {"url": ACS2, "index": 5}]));
+    assert_eq!(s["attributeStatements"][1]["filterType"], "CONTAINS");
+    assert_eq!(s["samlAssertionLifetimeSeconds"], 120);
+    assert_eq!(s["participateSlo"]["enabled"], false);
+
+    // The Sign On tab warns about SHA-1 and lists the certificate in use.
+    let tab = browser.page(&format!("/admin/apps/{id}?tab=signon")).await;
+    assert!(tab.contains("This app signs with RSA-SHA1, which is weak."), "{tab}");
+    assert!(tab.contains("Signing certificates") && tab.contains("In use"));
+    assert!(!tab.contains("Use this certificate"), "the key in use has no buttons");
+
+    // Edit SAML settings: the same form, filled from the app, saved through the API.
+    let edit = browser.page(&format!("/admin/apps/{id}/saml")).await;
+    assert!(edit.contains(&format!("value=\"{SP_ENTITY}\"")), "{edit}");
+    let mut changed: Vec<(&str, &str)> = base.iter().filter(|(k, _)| *k != "signOnMode" && *k != "label").cloned().collect();
+    changed.retain(|(k, _)| *k != "settings.signOn.audience");
+    changed.push(("settings.signOn.audience", "urn:ledger"));
+    changed.push(("settings.signOn.signatureAlgorithm", "RSA_SHA256"));
+    let (status, _, html) = submit(&browser, &format!("/admin/apps/{id}/saml"), &changed).await;
+    assert_eq!(status, 303, "{html}");
+    let (_, app) = json_of(gw.admin(Method::GET, &format!("/api/v1/apps/{id}"))).await;
+    assert_eq!(app["settings"]["signOn"]["audience"], "urn:ledger");
+    assert_eq!(app["settings"]["signOn"]["allowWeakSignatureAlgorithm"], false);
+    assert!(!browser.page(&format!("/admin/apps/{id}?tab=signon")).await.contains("which is weak"));
+    changed.push(("settings.signOn.acsEndpoints[2].index", "5"));
+    changed.push(("settings.signOn.acsEndpoints[2].url", "https://sp.example.test/saml/acs3"));
+    let (status, _, html) = submit(&browser, &format!("/admin/apps/{id}/saml"), &changed).await;
+    assert_eq!(status, 400, "a duplicate index");
+    assert!(html.contains("href=\"#f-settings-signOn-acsEndpoints\""), "{html}");
+
+    // Rotation from the page: generate, use, remove the previous one.
+    let (_, keys) = json_of(gw.admin(Method::GET, &format!("/api/v1/apps/{id}/credentials/keys"))).await;
+    let old_kid = keys[0]["kid"].as_str().unwrap().to_owned();
+    let (status, location, _) = submit(&browser, &format!("/admin/apps/{id}/saml/keys/generate"), &[("validityYears", "3")]).await;
+    assert_eq!(status, 303);
+    assert!(location.contains("tab=signon"));
+    let (_, keys) = json_of(gw.admin(Method::GET, &format!("/api/v1/apps/{id}/credentials/keys"))).await;
+    let new_kid = keys[1]["kid"].as_str().unwrap().to_owned();
+    let tab = browser.page(&format!("/admin/apps/{id}?tab=signon")).await;
+    assert!(tab.contains("Next") && tab.contains(&format!("/admin/apps/{id}/saml/keys/{new_kid}/activate")));
+    assert_eq!(submit(&browser, &format!("/admin/apps/{id}/saml/keys/{old_kid}/remove"), &[]).await.0, 400, "never the key in use");
+    assert_eq!(submit(&browser, &format!("/admin/apps/{id}/saml/keys/{new_kid}/activate"), &[]).await.0, 303);
+    let (_, app) = json_of(gw.admin(Method::GET, &format!("/api/v1/apps/{id}"))).await;
+    assert_eq!(app["credentials"]["signing"]["kid"], new_kid.as_str());
+    assert!(browser.page(&format!("/admin/apps/{id}?tab=signon")).await.contains("Previous"));
+    assert_eq!(submit(&browser, &format!("/admin/apps/{id}/saml/keys/{old_kid}/remove"), &[]).await.0, 303);
+    let (_, keys) = json_of(gw.admin(Method::GET, &format!("/api/v1/apps/{id}/credentials/keys"))).await;
+    assert_eq!(keys.as_array().unwrap().len(), 1);
+    // Without the CSRF field nothing changes.
+    let r = gw.http.post(gw.url(&format!("/admin/apps/{id}/saml/keys/generate"))).header("cookie", browser.cookies()).header("origin", &gw.base).form(&[("validityYears", "3")]).send().await.unwrap();
+    assert_eq!(r.status(), 403);
     gw.stop().await;
 }

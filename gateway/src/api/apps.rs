@@ -147,11 +147,19 @@ fn app_from_body(body: &Map<String, Value>, existing: Option<&AppInstance>) -> A
             if mode.is_some_and(|m| m != e.sign_on_mode) {
                 return Err(ApiError::field("signOnMode", "an app's sign-on mode cannot be changed; create a new app"));
             }
-            let mut credentials = object_field(body, "credentials")?.unwrap_or_else(|| e.credentials.clone());
-            // The signing key is managed through credentials/keys, not by replacing the app.
-            if let Some(signing) = e.credentials.get("signing") {
-                credentials.insert("signing".into(), signing.clone());
-            }
+            let given = object_field(body, "credentials")?;
+            // Okta takes `{"credentials": {"signing": {...}}}` alone to switch
+            // keys: the other credentials then stay as they are.
+            let mut credentials = match given {
+                Some(c) if c.keys().any(|k| k != "signing") => c,
+                _ => e.credentials.clone(),
+            };
+            // The signing key changes only through `update_app`'s key check
+            // (a kid of this app's keys); here it stays.
+            match e.credentials.get("signing") {
+                Some(signing) => credentials.insert("signing".into(), signing.clone()),
+                None => credentials.remove("signing"),
+            };
             AppInstance {
                 label: label.unwrap_or_else(|| e.label.clone()),
                 settings: object_field(body, "settings")?.unwrap_or_else(|| e.settings.clone()),
@@ -271,7 +279,7 @@ pub async fn create_app_full(
     app.last_updated = now;
     let shared_password = crate::swa::take_shared_password(&mut app);
     let shown_once = crate::oauth::on_app_created(state, &mut app).await?;
-    let key = generate_key(state, &app).await?;
+    let key = generate_key(state, &app, 10).await?;
     app.credentials.insert("signing".into(), json!({ "kid": key.kid }));
     state.store.insert_app(&app, &key).await?;
     if let Some(password) = shared_password {
@@ -287,10 +295,10 @@ pub async fn create_app_full(
     Ok((app, shown_once))
 }
 
-async fn generate_key(state: &AppState, app: &AppInstance) -> ApiResult<AppKey> {
+async fn generate_key(state: &AppState, app: &AppInstance, years: u32) -> ApiResult<AppKey> {
     let now = state.now();
     let label = format!("{} {}", state.config.org_name, app.label);
-    let generated = tokio::task::spawn_blocking(move || keys::generate(&label, now, 10))
+    let generated = tokio::task::spawn_blocking(move || keys::generate(&label, now, years))
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
@@ -302,7 +310,7 @@ async fn generate_key(state: &AppState, app: &AppInstance) -> ApiResult<AppKey> 
         status: "ACTIVE".into(),
         certificate_pem: generated.certificate_pem,
         created: now,
-        expires_at: now + time::Duration::days(3650),
+        expires_at: now + time::Duration::days(365 * i64::from(years)),
     })
 }
 
@@ -336,6 +344,7 @@ pub async fn get_one(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Str
 pub async fn update_app(state: &AppState, principal: &Principal, client: &crate::syslog::ClientInfo, id: &str, body: &Map<String, Value>) -> ApiResult<AppInstance> {
     let existing = find(state, id).await?;
     let (_, mut app) = app_from_body(body, Some(&existing))?;
+    let rotated_from = switch_signing_key(state, &existing, &mut app, body).await?;
     let catalog = state.catalog.snapshot();
     let entry = existing.catalog_name.as_deref().and_then(|n| catalog.get(n));
     if let Some(entry) = entry {
@@ -363,7 +372,43 @@ pub async fn update_app(state: &AppState, principal: &Principal, client: &crate:
                 .target(Target::other(&app.id, "AppInstance", &app.label)),
         )
         .await;
+    if let Some(previous) = rotated_from {
+        state
+            .log(
+                EventBuilder::new("app.keys.rotate", "Activate application signing key", Actor::user(&principal.user), client)
+                    .target(Target::other(&app.id, "AppInstance", &app.label))
+                    .debug("kid", app.signing_kid().unwrap_or_default())
+                    .debug("previousKid", previous.as_str()),
+            )
+            .await;
+    }
     Ok(app)
+}
+
+/// `credentials.signing.kid` in an update body: switching to another of the
+/// app's keys (Okta's way to activate a generated key). The kid must name an
+/// unexpired key of this app. Returns the kid that signed before, if it changed.
+async fn switch_signing_key(state: &AppState, existing: &AppInstance, app: &mut AppInstance, body: &Map<String, Value>) -> ApiResult<Option<String>> {
+    let Some(signing) = body.get("credentials").and_then(|c| c.get("signing")) else { return Ok(None) };
+    let kid = match signing.get("kid") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(kid)) => kid,
+        Some(_) => return Err(ApiError::field("credentials.signing.kid", "must be a string")),
+    };
+    let keys = state.store.app_keys(&existing.id).await?;
+    let current = keys::kid_in_use(&keys, existing.signing_kid()).map(|k| k.kid.clone());
+    if current.as_deref() == Some(kid.as_str()) {
+        return Ok(None);
+    }
+    let key = keys
+        .iter()
+        .find(|k| &k.kid == kid)
+        .ok_or_else(|| ApiError::field("credentials.signing.kid", "is not one of this app's keys (see credentials/keys)"))?;
+    if key.expires_at <= state.now() {
+        return Err(ApiError::field("credentials.signing.kid", "this key's certificate has expired; generate a new key"));
+    }
+    app.credentials.insert("signing".into(), json!({ "kid": key.kid, "lastRotated": ts(state.now()), "use": "sig" }));
+    Ok(current)
 }
 
 pub async fn replace(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, Path(id): Path<String>, JsonBody(body): JsonBody<Map<String, Value>>) -> ApiResult<Json<Value>> {
@@ -683,6 +728,90 @@ pub async fn key(State(state): State<AppState>, ctx: Ctx, Path((id, kid)): Path<
     let keys = state.store.app_keys(&app.id).await?;
     let key = keys.iter().find(|k| k.kid == kid).ok_or_else(|| ApiError::not_found("JsonWebKey", &kid))?;
     Ok(Json(keys::jwk(key)))
+}
+
+/// Generates a new signing key for an app, valid for `years` (Okta: 2 to
+/// 10). Metadata publishes it at once; it signs only once
+/// `credentials.signing.kid` names it. Used by the API and the Admin Console.
+pub async fn generate_app_key(state: &AppState, actor: &User, client: &crate::syslog::ClientInfo, app: &AppInstance, years: u32) -> ApiResult<AppKey> {
+    if !keys::VALIDITY_YEARS.contains(&years) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "E0000001", "Api validation failed: generateKey")
+            .with_cause("validityYears: Validity years out of range. It should be 2 - 10 years."));
+    }
+    if !matches!(app.sign_on_mode, SignOnMode::Saml2 | SignOnMode::WsFederation) {
+        return Err(ApiError::field("signOnMode", "only SAML 2.0 and WS-Federation apps sign with app keys"));
+    }
+    let mut key = generate_key(state, app, years).await?;
+    // A key's role (next or previous) follows creation order, so a new key
+    // is always later than the app's newest, even within one millisecond or
+    // after the clock stepped back.
+    if let Some(newest) = state.store.app_keys(&app.id).await?.iter().map(|k| k.created).max() {
+        if key.created <= newest {
+            key.created = newest + time::Duration::milliseconds(1);
+        }
+    }
+    state.store.insert_app_key(&key).await?;
+    // Metadata is read per request; the app cache holds nothing about keys,
+    // but the invalidation is what another node would hear.
+    state.invalidate(Invalidation::App { id: app.id.clone() }).await;
+    state
+        .log(
+            EventBuilder::new("app.keys.generate", "Generate application signing key", Actor::user(actor), client)
+                .target(Target::other(&app.id, "AppInstance", &app.label))
+                .debug("kid", key.kid.as_str())
+                .debug("expiresAt", ts(key.expires_at)),
+        )
+        .await;
+    Ok(key)
+}
+
+/// Deletes one of an app's signing keys: never the one in use. Metadata
+/// stops publishing it, and its parsed form leaves the key cache.
+pub async fn delete_app_key(state: &AppState, actor: &User, client: &crate::syslog::ClientInfo, app: &AppInstance, kid: &str) -> ApiResult<()> {
+    let keys = state.store.app_keys(&app.id).await?;
+    let in_use = keys::kid_in_use(&keys, app.signing_kid()).map(|k| k.kid.clone()).unwrap_or_default();
+    if !keys.iter().any(|k| k.kid == kid) {
+        return Err(ApiError::not_found("JsonWebKey", kid));
+    }
+    if kid == in_use {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "E0000001", "Api validation failed: deleteKey")
+            .with_cause("credentials.signing.kid: the app signs with this key; activate another key first"));
+    }
+    if !state.store.delete_app_key(&app.id, kid, &in_use).await? {
+        return Err(ApiError::not_found("JsonWebKey", kid));
+    }
+    state.invalidate(Invalidation::SigningKey { kid: kid.to_owned() }).await;
+    state.invalidate(Invalidation::App { id: app.id.clone() }).await;
+    state
+        .log(
+            EventBuilder::new("app.keys.delete", "Delete application signing key", Actor::user(actor), client)
+                .target(Target::other(&app.id, "AppInstance", &app.label))
+                .debug("kid", kid),
+        )
+        .await;
+    Ok(())
+}
+
+/// POST /api/v1/apps/{id}/credentials/keys/generate?validityYears=N
+pub async fn generate(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
+    principal.require(Permission::ManageApps)?;
+    let app = find(&state, &id).await?;
+    let years = match ctx.params.get("validityYears") {
+        None => return Err(ApiError::field("validityYears", "The field cannot be left blank")),
+        Some(text) => text.parse::<u32>().map_err(|_| ApiError::field("validityYears", "must be a whole number of years from 2 to 10"))?,
+    };
+    let key = generate_app_key(&state, &principal.user, &ctx.client, &app, years).await?;
+    Ok((StatusCode::CREATED, Json(keys::jwk(&key))))
+}
+
+/// DELETE /api/v1/apps/{id}/credentials/keys/{kid}
+pub async fn delete_key(State(state): State<AppState>, ctx: Ctx, Path((id, kid)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    let principal = auth::api_principal(&state, &ctx.method, &ctx.path, &ctx.headers).await?;
+    principal.require(Permission::ManageApps)?;
+    let app = find(&state, &id).await?;
+    delete_app_key(&state, &principal.user, &ctx.client, &app, &kid).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// One dashboard link, in Okta's AssignedAppLink shape.

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-pub use apps::{app_json, app_link_json, catalog_query, create_app, create_app_full, launchable_links, set_app_status, update_app};
+pub use apps::{app_json, app_link_json, catalog_query, create_app, create_app_full, delete_app_key, generate_app_key, launchable_links, set_app_status, update_app};
 pub use tokens::revoke_token as revoke_api_token;
 pub use users::{user_json, validate_profile};
 
@@ -54,7 +54,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/apps/{id}/groups", get(apps::groups))
         .route("/api/v1/apps/{id}/groups/{group_id}", get(apps::get_group).put(apps::assign_group).delete(apps::unassign_group))
         .route("/api/v1/apps/{id}/credentials/keys", get(apps::keys))
-        .route("/api/v1/apps/{id}/credentials/keys/{kid}", get(apps::key))
+        .route("/api/v1/apps/{id}/credentials/keys/generate", post(apps::generate))
+        .route("/api/v1/apps/{id}/credentials/keys/{kid}", get(apps::key).delete(apps::delete_key))
         .route("/api/v1/users/{id}/appLinks", get(apps::app_links))
         .route("/api/v1/groups/{id}/apps", get(apps::group_apps))
         .route("/api/v1/catalog/apps", get(apps::catalog_search))

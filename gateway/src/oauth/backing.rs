@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use oidc::store::{AuthorizationCode, CodeRedemption, RefreshToken};
 use oidc::{
-    Address, ApplicationType, AuthorizationCodeStore, Client, ClientJwks, ClientLookup, GrantStore, GrantType, JtiReplayCache,
-    OsRandom, Provider, RefreshTokenStore, SigningAlg, TokenEndpointAuthMethod, UserClaims, UserDirectory,
+    Address, ApplicationType, AuthorizationCodeStore, Client, ClientJwks, ClientLookup, ConsentStore, GrantStore, GrantType,
+    JtiReplayCache, OsRandom, Provider, RefreshTokenStore, Scopes, SigningAlg, TokenEndpointAuthMethod, UserClaims, UserDirectory,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -53,6 +53,7 @@ impl<'a> Backing<'a> {
             refresh_tokens: self,
             grants: self,
             jtis: self,
+            consents: self,
         }
     }
 
@@ -74,14 +75,17 @@ impl ClientLookup for Backing<'_> {
         if app.status != AppStatus::Active || app.sign_on_mode != SignOnMode::OpenIdConnect {
             return None;
         }
-        let granted = if self.server_id() == ORG {
-            block(self.state.store.app_scope_grants(&app.id))
+        let (granted, groups_claim) = if self.server_id() == ORG {
+            let granted = block(self.state.store.app_scope_grants(&app.id))
                 .map(|grants| grants.into_iter().map(|g| g.scope_id).collect::<Vec<_>>())
-                .unwrap_or_default()
+                .unwrap_or_default();
+            (granted, block(super::app_claims::groups_claim(self.state, &app.id)))
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
-        Some(Arc::new(client_from_app(&app, self.loaded, &granted)))
+        let mut client = client_from_app(&app, self.loaded, &granted);
+        client.groups_claim = groups_claim;
+        Some(Arc::new(client))
     }
 
     fn verify_secret(&self, client: &Client, presented: &Secret) -> bool {
@@ -156,6 +160,7 @@ pub fn client_from_app(app: &AppInstance, loaded: &LoadedServer, granted_scopes:
         jwks,
         initiate_login_uri: text(settings, "initiate_login_uri"),
         consent_required: text(settings, "consent_method").as_deref() == Some("REQUIRED"),
+        groups_claim: None,
     }
 }
 
@@ -172,7 +177,7 @@ pub async fn user_claims(state: &AppState, user_id: &str) -> Option<UserClaims> 
     if !user.status.may_sign_in() {
         return None;
     }
-    let groups = state.store.groups_of_user(user_id).await.ok()?.into_iter().map(|g| g.name).collect();
+    let (groups, group_ids) = state.store.groups_of_user(user_id).await.ok()?.into_iter().map(|g| (g.name, g.id)).unzip();
     let p = |k: &str| user.profile.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
     let address = Address {
         formatted: None,
@@ -205,6 +210,7 @@ pub async fn user_claims(state: &AppState, user_id: &str) -> Option<UserClaims> 
         phone_number: p("mobilePhone").or_else(|| p("primaryPhone")),
         phone_number_verified: None,
         groups,
+        group_ids,
     })
 }
 
@@ -272,6 +278,19 @@ impl GrantStore for Backing<'_> {
 
     fn is_access_token_revoked(&self, jti: &str) -> bool {
         block(self.state.store.is_access_token_revoked(jti)).unwrap_or(true)
+    }
+}
+
+impl ConsentStore for Backing<'_> {
+    /// A store failure counts as no consent: the person is asked again.
+    fn consented_scopes(&self, user_id: &str, client_id: &str) -> Scopes {
+        match block(self.state.store.consents(user_id, Some(client_id), Some(self.server_id()))) {
+            Ok(consents) => consents.into_iter().map(|c| c.scope).collect(),
+            Err(e) => {
+                log_store_error("could not read consents", &e);
+                Scopes::default()
+            }
+        }
     }
 }
 

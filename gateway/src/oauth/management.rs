@@ -188,6 +188,21 @@ pub fn validate(app: &AppInstance) -> Vec<String> {
     if kind == "service" && method == Some("none") {
         causes.push("credentials.oauthClient.token_endpoint_auth_method: a service app must authenticate".into());
     }
+    if kind == "browser" && method.is_some_and(|m| m != "none") {
+        causes.push("credentials.oauthClient.token_endpoint_auth_method: a single-page app cannot keep a secret: use none, with PKCE".into());
+    }
+    // Okta's "Login initiated by": DISABLED is the app only; SPEC and OKTA
+    // let the dashboard start it, which needs the app's initiate_login_uri.
+    if let Some(login) = settings.get("idp_initiated_login") {
+        match login.get("mode").and_then(Value::as_str) {
+            Some("DISABLED") => {}
+            Some("SPEC" | "OKTA") if settings.get("initiate_login_uri").and_then(Value::as_str).is_none_or(str::is_empty) => {
+                causes.push("settings.oauthClient.initiate_login_uri: required when login may be initiated by Vestibule".into());
+            }
+            Some("SPEC" | "OKTA") => {}
+            _ => causes.push("settings.oauthClient.idp_initiated_login.mode: must be one of DISABLED, SPEC, OKTA".into()),
+        }
+    }
     if method == Some("private_key_jwt") && !settings.get("jwks").is_some_and(|j| oidc::ClientJwks::parse(j).is_ok()) {
         causes.push("settings.oauthClient.jwks: private_key_jwt needs the client's public keys as a JWKS".into());
     }
@@ -226,16 +241,8 @@ async fn oidc_app(state: &AppState, id: &str) -> ApiResult<Arc<AppInstance>> {
 /// POST /api/v1/apps/{id}/credentials/secrets: a new client secret, shown
 /// once; the previous one stops working.
 async fn new_secret(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Response> {
-    principal.require(Permission::ManageApps)?;
-    let app = oidc_app(&state, &id).await?;
-    let secret = issue_secret(&state, &app.id).await?;
+    let secret = new_client_secret(&state, &principal, &ctx.client, &id).await?;
     let now = ts(state.now());
-    state
-        .log(
-            EventBuilder::new("app.oauth2.client.secret.create", "Create client secret", Actor::user(&principal.user), &ctx.client)
-                .target(Target::other(&app.id, "AppInstance", &app.label)),
-        )
-        .await;
     let body = json!({
         "id": vestibule_core::id::generate("ocs", &mut rand::thread_rng()),
         "status": "ACTIVE",
@@ -267,16 +274,12 @@ fn grant_json(state: &AppState, g: &AppScopeGrant) -> Value {
 }
 
 async fn list_grants(State(state): State<AppState>, Caller(principal): Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    principal.require(Permission::Read)?;
-    let app = oidc_app(&state, &id).await?;
-    let grants = state.store.app_scope_grants(&app.id).await?;
+    let grants = app_grants(&state, &principal, &id).await?;
     Ok(Json(Value::Array(grants.iter().map(|g| grant_json(&state, g)).collect())))
 }
 
 async fn get_grant(State(state): State<AppState>, Caller(principal): Caller, Path((id, grant_id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
-    principal.require(Permission::Read)?;
-    let app = oidc_app(&state, &id).await?;
-    let grants = state.store.app_scope_grants(&app.id).await?;
+    let grants = app_grants(&state, &principal, &id).await?;
     let g = grants.iter().find(|g| g.id == grant_id).ok_or_else(|| ApiError::not_found("OAuth2ScopeConsentGrant", &grant_id))?;
     Ok(Json(grant_json(&state, g)))
 }
@@ -288,37 +291,9 @@ async fn create_grant(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    principal.require(Permission::ManageApps)?;
-    let app = oidc_app(&state, &id).await?;
-    let issuer = state.config.absolute("");
-    let given_issuer = body.get("issuer").and_then(Value::as_str).unwrap_or(&issuer).trim_end_matches('/').to_owned();
-    if given_issuer != issuer {
-        return Err(ApiError::field("issuer", "must be the org authorization server's issuer"));
-    }
-    let scope = body.get("scopeId").and_then(Value::as_str).ok_or_else(|| ApiError::field("scopeId", "The field cannot be left blank"))?;
-    if !MANAGEMENT_SCOPES.contains(&scope) {
-        return Err(ApiError::field("scopeId", &format!("must be one of {}", MANAGEMENT_SCOPES.join(", "))));
-    }
-    let existing = state.store.app_scope_grants(&app.id).await?;
-    if let Some(g) = existing.iter().find(|g| g.scope_id == scope) {
-        return Ok((StatusCode::OK, Json(grant_json(&state, g))).into_response());
-    }
-    let grant = AppScopeGrant {
-        id: vestibule_core::id::generate("oag", &mut rand::thread_rng()),
-        app_id: app.id.clone(),
-        issuer,
-        scope_id: scope.to_owned(),
-        created: state.now(),
-    };
-    state.store.insert_app_scope_grant(&grant).await?;
-    state
-        .log(
-            EventBuilder::new("app.oauth2.as.consent.grant", "Grant scope to app", Actor::user(&principal.user), &ctx.client)
-                .target(Target::other(&app.id, "AppInstance", &app.label))
-                .debug("scope", scope.to_owned()),
-        )
-        .await;
-    Ok((StatusCode::CREATED, Json(grant_json(&state, &grant))).into_response())
+    let (grant, new) = grant_app_scope(&state, &principal, &ctx.client, &id, &body).await?;
+    let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(grant_json(&state, &grant))).into_response())
 }
 
 async fn delete_grant(
@@ -327,17 +302,7 @@ async fn delete_grant(
     ctx: Ctx,
     Path((id, grant_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    principal.require(Permission::ManageApps)?;
-    let app = oidc_app(&state, &id).await?;
-    if !state.store.delete_app_scope_grant(&app.id, &grant_id).await? {
-        return Err(ApiError::not_found("OAuth2ScopeConsentGrant", &grant_id));
-    }
-    state
-        .log(
-            EventBuilder::new("app.oauth2.as.consent.revoke", "Revoke scope grant", Actor::user(&principal.user), &ctx.client)
-                .target(Target::other(&app.id, "AppInstance", &app.label)),
-        )
-        .await;
+    revoke_app_grant(&state, &principal, &ctx.client, &id, &grant_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -379,17 +344,12 @@ async fn custom_server(state: &AppState, id: &str) -> ApiResult<(Arc<runtime::Ru
 }
 
 async fn list_servers(State(state): State<AppState>, Caller(principal): Caller) -> ApiResult<Json<Value>> {
-    principal.require(Permission::Read)?;
-    let rt = runtime(&state).await?;
-    let snapshot = rt.snapshot();
-    let mut servers: Vec<&Arc<LoadedServer>> = snapshot.servers.values().filter(|s| s.record.id != ORG).collect();
-    servers.sort_by(|a, b| (a.record.created, &a.record.id).cmp(&(b.record.created, &b.record.id)));
-    Ok(Json(Value::Array(servers.into_iter().map(|s| server_json(&state, s)).collect())))
+    let servers = custom_servers(&state, &principal).await?;
+    Ok(Json(Value::Array(servers.iter().map(|s| server_json(&state, s)).collect())))
 }
 
 async fn get_server(State(state): State<AppState>, Caller(principal): Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    principal.require(Permission::Read)?;
-    let (_, s) = custom_server(&state, &id).await?;
+    let s = read_server(&state, &principal, &id).await?;
     Ok(Json(server_json(&state, &s)))
 }
 
@@ -409,20 +369,7 @@ async fn create_server(
     ctx: Ctx,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    principal.require(Permission::ManageOrg)?;
-    let (name, description, audiences) = server_fields(&body)?;
-    let id = vestibule_core::id::generate("aus", &mut rand::thread_rng());
-    let settings = json!({ "scopes": [], "claims": [] }).as_object().cloned().unwrap_or_default();
-    runtime::create_server(&state, &id, &name, &description, audiences, settings).await?;
-    let rt = runtime(&state).await?;
-    rt.reload(&state).await?;
-    let s = rt.server(&id).ok_or_else(|| ApiError::not_found("AuthorizationServer", &id))?;
-    state
-        .log(
-            EventBuilder::new("oauth2.as.created", "Create authorization server", Actor::user(&principal.user), &ctx.client)
-                .target(Target::other(&id, "AuthorizationServer", &name)),
-        )
-        .await;
+    let s = add_server(&state, &principal, &ctx.client, &body).await?;
     Ok((StatusCode::CREATED, Json(server_json(&state, &s))).into_response())
 }
 
@@ -439,42 +386,17 @@ async fn replace_server(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
-    principal.require(Permission::ManageOrg)?;
-    let (rt, s) = custom_server(&state, &id).await?;
-    let (name, description, audiences) = server_fields(&body)?;
-    let mut record = s.record.clone();
-    record.name = name;
-    record.description = description;
-    record.audiences = audiences;
-    record.last_updated = state.now();
-    save(&state, &rt, record).await?;
-    let s = rt.server(&id).ok_or_else(|| ApiError::not_found("AuthorizationServer", &id))?;
+    let s = change_server(&state, &principal, &id, &body).await?;
     Ok(Json(server_json(&state, &s)))
 }
 
 async fn delete_server(State(state): State<AppState>, Caller(principal): Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    principal.require(Permission::ManageOrg)?;
-    let (rt, s) = custom_server(&state, &id).await?;
-    if s.record.status == "ACTIVE" {
-        return Err(ApiError::wrong_status("deactivate the authorization server before deleting it"));
-    }
-    state.store.delete_oauth_server(&id).await?;
-    rt.reload(&state).await?;
+    remove_server(&state, &principal, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn server_lifecycle(State(state): State<AppState>, Caller(principal): Caller, Path((id, op)): Path<(String, String)>) -> ApiResult<StatusCode> {
-    principal.require(Permission::ManageOrg)?;
-    let (rt, s) = custom_server(&state, &id).await?;
-    let status = match op.as_str() {
-        "activate" => "ACTIVE",
-        "deactivate" => "INACTIVE",
-        _ => return Err(ApiError::not_found("Lifecycle", &op)),
-    };
-    let mut record = s.record.clone();
-    record.status = status.into();
-    record.last_updated = state.now();
-    save(&state, &rt, record).await?;
+    set_server_lifecycle(&state, &principal, &id, &op).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -497,10 +419,7 @@ fn keys_json(s: &LoadedServer) -> Value {
 }
 
 async fn server_keys(State(state): State<AppState>, Caller(principal): Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    principal.require(Permission::Read)?;
-    let rt = runtime(&state).await?;
-    let s = rt.server(&id).ok_or_else(|| ApiError::not_found("AuthorizationServer", &id))?;
-    Ok(Json(keys_json(&s)))
+    Ok(Json(Value::Array(signing_keys(&state, &principal, &id).await?)))
 }
 
 /// POST …/credentials/lifecycle/keyRotate: `{"use": "sig"}`, optionally
@@ -516,23 +435,8 @@ async fn rotate_keys(
     if body.get("use").and_then(Value::as_str) != Some("sig") {
         return Err(ApiError::field("use", "must be sig"));
     }
-    let rt = runtime(&state).await?;
-    let s = rt.server(&id).ok_or_else(|| ApiError::not_found("AuthorizationServer", &id))?;
-    let algs: Vec<SigningAlg> = match body.get("alg").and_then(Value::as_str) {
-        Some(a) => vec![SigningAlg::parse(a).ok_or_else(|| ApiError::field("alg", "must be RS256, ES256 or EdDSA"))?],
-        None => s.keys.algorithms().collect(),
-    };
-    for alg in algs {
-        runtime::rotate(&state, &rt, &id, alg).await?;
-    }
-    state
-        .log(
-            EventBuilder::new("oauth2.as.key.rollover", "Rotate authorization server keys", Actor::user(&principal.user), &ctx.client)
-                .target(Target::other(&id, "AuthorizationServer", &s.record.name)),
-        )
-        .await;
-    let s = rt.server(&id).ok_or_else(|| ApiError::not_found("AuthorizationServer", &id))?;
-    Ok(Json(keys_json(&s)))
+    let keys = rotate_server_keys(&state, &principal, &ctx.client, &id, body.get("alg").and_then(Value::as_str)).await?;
+    Ok(Json(Value::Array(keys)))
 }
 
 fn scopes_of(record: &OAuthServerRecord) -> Vec<Value> {
@@ -548,24 +452,16 @@ fn scope_json(state: &AppState, server_id: &str, scope: &Value) -> Value {
 }
 
 async fn list_scopes(State(state): State<AppState>, Caller(principal): Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    principal.require(Permission::Read)?;
-    let (_, s) = custom_server(&state, &id).await?;
-    let mut out: Vec<Value> = oidc::server::OIDC_SCOPES
-        .iter()
-        .map(|name| json!({ "id": name, "name": name, "system": true, "consent": "IMPLICIT", "metadataPublish": "ALL_CLIENTS" }))
-        .collect();
-    out.extend(scopes_of(&s.record).iter().map(|sc| scope_json(&state, &id, sc)));
-    Ok(Json(Value::Array(out)))
+    Ok(Json(Value::Array(server_scopes(&state, &principal, &id).await?)))
 }
 
 async fn get_scope(State(state): State<AppState>, Caller(principal): Caller, Path((id, scope_id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
-    principal.require(Permission::Read)?;
-    let (_, s) = custom_server(&state, &id).await?;
-    let scope = scopes_of(&s.record)
+    let scope = server_scopes(&state, &principal, &id)
+        .await?
         .into_iter()
-        .find(|sc| sc.get("id").and_then(Value::as_str) == Some(scope_id.as_str()))
+        .find(|sc| sc.get("system") != Some(&Value::Bool(true)) && sc.get("id").and_then(Value::as_str) == Some(scope_id.as_str()))
         .ok_or_else(|| ApiError::not_found("OAuth2Scope", &scope_id))?;
-    Ok(Json(scope_json(&state, &id, &scope)))
+    Ok(Json(scope))
 }
 
 async fn create_scope(
@@ -574,46 +470,12 @@ async fn create_scope(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    principal.require(Permission::ManageOrg)?;
-    let (rt, s) = custom_server(&state, &id).await?;
-    let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
-    if oidc::Scopes::parse(name).is_none_or(|p| p.iter().count() != 1) || name.starts_with("okta.") {
-        return Err(ApiError::field("name", "must be one scope token, not an okta.* scope"));
-    }
-    let mut scopes = scopes_of(&s.record);
-    if oidc::server::OIDC_SCOPES.contains(&name) || scopes.iter().any(|sc| sc.get("name").and_then(Value::as_str) == Some(name)) {
-        return Err(ApiError::field("name", "a scope with this name exists"));
-    }
-    let scope = json!({
-        "id": vestibule_core::id::generate("scp", &mut rand::thread_rng()),
-        "name": name,
-        "description": body.get("description").and_then(Value::as_str).unwrap_or_default(),
-        "system": false,
-        "consent": body.get("consent").and_then(Value::as_str).unwrap_or("IMPLICIT"),
-        "metadataPublish": body.get("metadataPublish").and_then(Value::as_str).unwrap_or("NO_CLIENTS"),
-        "default": body.get("default").and_then(Value::as_bool).unwrap_or(false),
-    });
-    scopes.push(scope.clone());
-    let mut record = s.record.clone();
-    record.settings.insert("scopes".into(), Value::Array(scopes));
-    record.last_updated = state.now();
-    save(&state, &rt, record).await?;
-    Ok((StatusCode::CREATED, Json(scope_json(&state, &id, &scope))).into_response())
+    let scope = add_scope(&state, &principal, &id, &body).await?;
+    Ok((StatusCode::CREATED, Json(scope)).into_response())
 }
 
 async fn delete_scope(State(state): State<AppState>, Caller(principal): Caller, Path((id, scope_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
-    principal.require(Permission::ManageOrg)?;
-    let (rt, s) = custom_server(&state, &id).await?;
-    let mut scopes = scopes_of(&s.record);
-    let before = scopes.len();
-    scopes.retain(|sc| sc.get("id").and_then(Value::as_str) != Some(scope_id.as_str()));
-    if scopes.len() == before {
-        return Err(ApiError::not_found("OAuth2Scope", &scope_id));
-    }
-    let mut record = s.record.clone();
-    record.settings.insert("scopes".into(), Value::Array(scopes));
-    record.last_updated = state.now();
-    save(&state, &rt, record).await?;
+    remove_scope(&state, &principal, &id, &scope_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -625,36 +487,275 @@ fn claims_of(record: &OAuthServerRecord) -> Vec<Value> {
 }
 
 async fn list_claims(State(state): State<AppState>, Caller(principal): Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    principal.require(Permission::Read)?;
-    let (_, s) = custom_server(&state, &id).await?;
-    Ok(Json(Value::Array(claims_of(&s.record))))
+    Ok(Json(Value::Array(server_claims(&state, &principal, &id).await?)))
 }
 
 /// POST …/claims: Okta's claim shape. Vestibule evaluates one kind: the
 /// `groups` claim of valueType GROUPS, with a filter (STARTS_WITH, EQUALS,
-/// CONTAINS, or `.*` for every group).
+/// CONTAINS, ignoring case, or REGEX matching the whole name).
 async fn create_claim(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Response> {
+    let claim = add_claim(&state, &principal, &id, &body).await?;
+    Ok((StatusCode::CREATED, Json(claim)).into_response())
+}
+
+async fn delete_claim(State(state): State<AppState>, Caller(principal): Caller, Path((id, claim_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    remove_claim(&state, &principal, &id, &claim_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------
+// The operations behind the handlers above, for the API and the Admin
+// Console alike (`web::admin_authz`, the OIDC pages of `web::admin_apps`):
+// each takes the acting principal and checks its permission, so a page can
+// never do what the API would refuse.
+
+/// The custom authorization servers (not the org server), oldest first.
+pub(crate) async fn custom_servers(state: &AppState, principal: &Principal) -> ApiResult<Vec<Arc<LoadedServer>>> {
+    principal.require(Permission::Read)?;
+    let rt = runtime(state).await?;
+    let snapshot = rt.snapshot();
+    let mut servers: Vec<Arc<LoadedServer>> = snapshot.servers.values().filter(|s| s.record.id != ORG).cloned().collect();
+    servers.sort_by(|a, b| (a.record.created, &a.record.id).cmp(&(b.record.created, &b.record.id)));
+    Ok(servers)
+}
+
+/// One custom authorization server.
+pub(crate) async fn read_server(state: &AppState, principal: &Principal, id: &str) -> ApiResult<Arc<LoadedServer>> {
+    principal.require(Permission::Read)?;
+    Ok(custom_server(state, id).await?.1)
+}
+
+/// Creates a custom server from Okta's shape (`name`, `description`,
+/// `audiences`), with fresh keys.
+pub(crate) async fn add_server(
+    state: &AppState,
+    principal: &Principal,
+    client: &crate::syslog::ClientInfo,
+    body: &Map<String, Value>,
+) -> ApiResult<Arc<LoadedServer>> {
     principal.require(Permission::ManageOrg)?;
-    let (rt, s) = custom_server(&state, &id).await?;
+    let (name, description, audiences) = server_fields(body)?;
+    let id = vestibule_core::id::generate("aus", &mut rand::thread_rng());
+    let settings = json!({ "scopes": [], "claims": [] }).as_object().cloned().unwrap_or_default();
+    runtime::create_server(state, &id, &name, &description, audiences, settings).await?;
+    let rt = runtime(state).await?;
+    rt.reload(state).await?;
+    let s = rt.server(&id).ok_or_else(|| ApiError::not_found("AuthorizationServer", &id))?;
+    state
+        .log(
+            EventBuilder::new("oauth2.as.created", "Create authorization server", Actor::user(&principal.user), client)
+                .target(Target::other(&id, "AuthorizationServer", &name)),
+        )
+        .await;
+    Ok(s)
+}
+
+/// Replaces a custom server's name, description and audiences.
+pub(crate) async fn change_server(state: &AppState, principal: &Principal, id: &str, body: &Map<String, Value>) -> ApiResult<Arc<LoadedServer>> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(state, id).await?;
+    let (name, description, audiences) = server_fields(body)?;
+    let mut record = s.record.clone();
+    record.name = name;
+    record.description = description;
+    record.audiences = audiences;
+    record.last_updated = state.now();
+    save(state, &rt, record).await?;
+    rt.server(id).ok_or_else(|| ApiError::not_found("AuthorizationServer", id))
+}
+
+/// Deletes an inactive custom server.
+pub(crate) async fn remove_server(state: &AppState, principal: &Principal, id: &str) -> ApiResult<()> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(state, id).await?;
+    if s.record.status == "ACTIVE" {
+        return Err(ApiError::wrong_status("deactivate the authorization server before deleting it"));
+    }
+    state.store.delete_oauth_server(id).await?;
+    rt.reload(state).await
+}
+
+/// Activates (`activate`) or deactivates (`deactivate`) a custom server.
+pub(crate) async fn set_server_lifecycle(state: &AppState, principal: &Principal, id: &str, op: &str) -> ApiResult<()> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(state, id).await?;
+    let status = match op {
+        "activate" => "ACTIVE",
+        "deactivate" => "INACTIVE",
+        _ => return Err(ApiError::not_found("Lifecycle", op)),
+    };
+    let mut record = s.record.clone();
+    record.status = status.into();
+    record.last_updated = state.now();
+    save(state, &rt, record).await
+}
+
+/// A server's published signing keys as JWKs, each with its `status`:
+/// ACTIVE (signs now), NEXT (published, signs after the next rotation) or
+/// EXPIRED (the previous key, still published so tokens it signed verify).
+pub(crate) async fn signing_keys(state: &AppState, principal: &Principal, id: &str) -> ApiResult<Vec<Value>> {
+    principal.require(Permission::Read)?;
+    let rt = runtime(state).await?;
+    let s = rt.server(id).ok_or_else(|| ApiError::not_found("AuthorizationServer", id))?;
+    Ok(match keys_json(&s) {
+        Value::Array(keys) => keys,
+        _ => Vec::new(),
+    })
+}
+
+/// Rotates a server's keys (one algorithm, or all when `alg` is `None`);
+/// refused while a next key is younger than the overlap.
+pub(crate) async fn rotate_server_keys(
+    state: &AppState,
+    principal: &Principal,
+    client: &crate::syslog::ClientInfo,
+    id: &str,
+    alg: Option<&str>,
+) -> ApiResult<Vec<Value>> {
+    principal.require(Permission::ManageOrg)?;
+    let rt = runtime(state).await?;
+    let s = rt.server(id).ok_or_else(|| ApiError::not_found("AuthorizationServer", id))?;
+    let algs: Vec<SigningAlg> = match alg {
+        Some(a) => vec![SigningAlg::parse(a).ok_or_else(|| ApiError::field("alg", "must be RS256, ES256 or EdDSA"))?],
+        None => s.keys.algorithms().collect(),
+    };
+    for alg in algs {
+        runtime::rotate(state, &rt, id, alg).await?;
+    }
+    state
+        .log(
+            EventBuilder::new("oauth2.as.key.rollover", "Rotate authorization server keys", Actor::user(&principal.user), client)
+                .target(Target::other(id, "AuthorizationServer", &s.record.name)),
+        )
+        .await;
+    signing_keys(state, principal, id).await
+}
+
+/// Consent values of a scope in Okta's shape.
+const SCOPE_CONSENTS: [&str; 3] = ["IMPLICIT", "REQUIRED", "FLEXIBLE"];
+/// Whether a scope is listed in the server's metadata.
+const SCOPE_PUBLISH: [&str; 2] = ["ALL_CLIENTS", "NO_CLIENTS"];
+
+/// A server's scopes: the OpenID Connect scopes every server has (marked
+/// `system`), then its custom scopes.
+pub(crate) async fn server_scopes(state: &AppState, principal: &Principal, id: &str) -> ApiResult<Vec<Value>> {
+    principal.require(Permission::Read)?;
+    let (_, s) = custom_server(state, id).await?;
+    let mut out: Vec<Value> = oidc::server::OIDC_SCOPES
+        .iter()
+        .map(|name| json!({ "id": name, "name": name, "system": true, "consent": "IMPLICIT", "metadataPublish": "ALL_CLIENTS" }))
+        .collect();
+    out.extend(scopes_of(&s.record).iter().map(|sc| scope_json(state, id, sc)));
+    Ok(out)
+}
+
+/// Adds a custom scope (Okta's OAuth2Scope shape).
+pub(crate) async fn add_scope(state: &AppState, principal: &Principal, id: &str, body: &Map<String, Value>) -> ApiResult<Value> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(state, id).await?;
+    let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
+    if oidc::Scopes::parse(name).is_none_or(|p| p.iter().count() != 1) || name.starts_with("okta.") {
+        return Err(ApiError::field("name", "must be one scope token, not an okta.* scope"));
+    }
+    let mut scopes = scopes_of(&s.record);
+    if oidc::server::OIDC_SCOPES.contains(&name) || scopes.iter().any(|sc| sc.get("name").and_then(Value::as_str) == Some(name)) {
+        return Err(ApiError::field("name", "a scope with this name exists"));
+    }
+    let mut causes = Vec::new();
+    let consent = body.get("consent").and_then(Value::as_str).unwrap_or("IMPLICIT");
+    if !SCOPE_CONSENTS.contains(&consent) {
+        causes.push(format!("consent: must be one of {}", SCOPE_CONSENTS.join(", ")));
+    }
+    let publish = body.get("metadataPublish").and_then(Value::as_str).unwrap_or("NO_CLIENTS");
+    if !SCOPE_PUBLISH.contains(&publish) {
+        causes.push(format!("metadataPublish: must be one of {}", SCOPE_PUBLISH.join(", ")));
+    }
+    let description = body.get("description").and_then(Value::as_str).unwrap_or_default();
+    if description.chars().count() > 1000 {
+        causes.push("description: must be at most 1000 characters".into());
+    }
+    if !causes.is_empty() {
+        return Err(ApiError::validation(causes));
+    }
+    let scope = json!({
+        "id": vestibule_core::id::generate("scp", &mut rand::thread_rng()),
+        "name": name,
+        "description": description,
+        "system": false,
+        "consent": consent,
+        "metadataPublish": publish,
+        "default": body.get("default").and_then(Value::as_bool).unwrap_or(false),
+    });
+    scopes.push(scope.clone());
+    let mut record = s.record.clone();
+    record.settings.insert("scopes".into(), Value::Array(scopes));
+    record.last_updated = state.now();
+    save(state, &rt, record).await?;
+    Ok(scope_json(state, id, &scope))
+}
+
+/// Deletes a custom scope.
+pub(crate) async fn remove_scope(state: &AppState, principal: &Principal, id: &str, scope_id: &str) -> ApiResult<()> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(state, id).await?;
+    let mut scopes = scopes_of(&s.record);
+    let before = scopes.len();
+    scopes.retain(|sc| sc.get("id").and_then(Value::as_str) != Some(scope_id));
+    if scopes.len() == before {
+        return Err(ApiError::not_found("OAuth2Scope", scope_id));
+    }
+    let mut record = s.record.clone();
+    record.settings.insert("scopes".into(), Value::Array(scopes));
+    record.last_updated = state.now();
+    save(state, &rt, record).await
+}
+
+/// A server's claims.
+pub(crate) async fn server_claims(state: &AppState, principal: &Principal, id: &str) -> ApiResult<Vec<Value>> {
+    principal.require(Permission::Read)?;
+    let (_, s) = custom_server(state, id).await?;
+    Ok(claims_of(&s.record))
+}
+
+/// Adds (or replaces) the `groups` claim of valueType GROUPS, with its
+/// filter: STARTS_WITH, EQUALS, CONTAINS, or REGEX `.*` for every group.
+pub(crate) async fn add_claim(state: &AppState, principal: &Principal, id: &str, body: &Map<String, Value>) -> ApiResult<Value> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(state, id).await?;
     let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
     if name != "groups" || body.get("valueType").and_then(Value::as_str) != Some("GROUPS") {
         return Err(ApiError::field("valueType", "only the groups claim (name groups, valueType GROUPS) is supported"));
     }
     let filter = body.get("group_filter_type").and_then(Value::as_str).unwrap_or("REGEX");
     let value = body.get("value").and_then(Value::as_str).unwrap_or_default();
-    if !(["STARTS_WITH", "EQUALS", "CONTAINS"].contains(&filter) || (filter == "REGEX" && value == ".*")) {
-        return Err(ApiError::field("group_filter_type", "must be STARTS_WITH, EQUALS, CONTAINS, or REGEX with the value .*"));
+    if filter != "REGEX" && value.trim().is_empty() {
+        return Err(ApiError::field("value", "The field cannot be left blank"));
+    }
+    if oidc::GroupFilter::from_okta(filter, value).is_none() {
+        return Err(ApiError::field("group_filter_type", "must be STARTS_WITH, EQUALS, CONTAINS, or REGEX with a valid regular expression as the value"));
+    }
+    let mut causes = Vec::new();
+    let status = body.get("status").and_then(Value::as_str).unwrap_or("ACTIVE");
+    if !["ACTIVE", "INACTIVE"].contains(&status) {
+        causes.push("status: must be ACTIVE or INACTIVE".to_owned());
+    }
+    let claim_type = body.get("claimType").and_then(Value::as_str).unwrap_or("IDENTITY");
+    if !["IDENTITY", "RESOURCE"].contains(&claim_type) {
+        causes.push("claimType: must be IDENTITY or RESOURCE".to_owned());
+    }
+    if !causes.is_empty() {
+        return Err(ApiError::validation(causes));
     }
     let claim = json!({
         "id": vestibule_core::id::generate("ocl", &mut rand::thread_rng()),
         "name": "groups",
-        "status": body.get("status").and_then(Value::as_str).unwrap_or("ACTIVE"),
-        "claimType": body.get("claimType").and_then(Value::as_str).unwrap_or("IDENTITY"),
+        "status": status,
+        "claimType": claim_type,
         "valueType": "GROUPS",
         "value": value,
         "group_filter_type": filter,
@@ -667,22 +768,109 @@ async fn create_claim(
     let mut record = s.record.clone();
     record.settings.insert("claims".into(), Value::Array(claims));
     record.last_updated = state.now();
-    save(&state, &rt, record).await?;
-    Ok((StatusCode::CREATED, Json(claim)).into_response())
+    save(state, &rt, record).await?;
+    Ok(claim)
 }
 
-async fn delete_claim(State(state): State<AppState>, Caller(principal): Caller, Path((id, claim_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+/// Deletes a claim.
+pub(crate) async fn remove_claim(state: &AppState, principal: &Principal, id: &str, claim_id: &str) -> ApiResult<()> {
     principal.require(Permission::ManageOrg)?;
-    let (rt, s) = custom_server(&state, &id).await?;
+    let (rt, s) = custom_server(state, id).await?;
     let mut claims = claims_of(&s.record);
     let before = claims.len();
-    claims.retain(|c| c.get("id").and_then(Value::as_str) != Some(claim_id.as_str()));
+    claims.retain(|c| c.get("id").and_then(Value::as_str) != Some(claim_id));
     if claims.len() == before {
-        return Err(ApiError::not_found("OAuth2Claim", &claim_id));
+        return Err(ApiError::not_found("OAuth2Claim", claim_id));
     }
     let mut record = s.record.clone();
     record.settings.insert("claims".into(), Value::Array(claims));
     record.last_updated = state.now();
-    save(&state, &rt, record).await?;
-    Ok(StatusCode::NO_CONTENT)
+    save(state, &rt, record).await
+}
+
+/// The management scopes granted to an OIDC app.
+pub(crate) async fn app_grants(state: &AppState, principal: &Principal, app_id: &str) -> ApiResult<Vec<AppScopeGrant>> {
+    principal.require(Permission::Read)?;
+    let app = oidc_app(state, app_id).await?;
+    Ok(state.store.app_scope_grants(&app.id).await?)
+}
+
+/// Grants a management scope to an app (`scopeId`, and `issuer`, which must
+/// be the org server's). Granting a scope the app has returns its grant;
+/// the boolean says whether the grant is new.
+pub(crate) async fn grant_app_scope(
+    state: &AppState,
+    principal: &Principal,
+    client: &crate::syslog::ClientInfo,
+    app_id: &str,
+    body: &Map<String, Value>,
+) -> ApiResult<(AppScopeGrant, bool)> {
+    principal.require(Permission::ManageApps)?;
+    let app = oidc_app(state, app_id).await?;
+    let issuer = state.config.absolute("");
+    let given_issuer = body.get("issuer").and_then(Value::as_str).unwrap_or(&issuer).trim_end_matches('/').to_owned();
+    if given_issuer != issuer {
+        return Err(ApiError::field("issuer", "must be the org authorization server's issuer"));
+    }
+    let scope = body.get("scopeId").and_then(Value::as_str).ok_or_else(|| ApiError::field("scopeId", "The field cannot be left blank"))?;
+    if !MANAGEMENT_SCOPES.contains(&scope) {
+        return Err(ApiError::field("scopeId", &format!("must be one of {}", MANAGEMENT_SCOPES.join(", "))));
+    }
+    let existing = state.store.app_scope_grants(&app.id).await?;
+    if let Some(g) = existing.into_iter().find(|g| g.scope_id == scope) {
+        return Ok((g, false));
+    }
+    let grant = AppScopeGrant {
+        id: vestibule_core::id::generate("oag", &mut rand::thread_rng()),
+        app_id: app.id.clone(),
+        issuer,
+        scope_id: scope.to_owned(),
+        created: state.now(),
+    };
+    state.store.insert_app_scope_grant(&grant).await?;
+    state
+        .log(
+            EventBuilder::new("app.oauth2.as.consent.grant", "Grant scope to app", Actor::user(&principal.user), client)
+                .target(Target::other(&app.id, "AppInstance", &app.label))
+                .debug("scope", scope.to_owned()),
+        )
+        .await;
+    Ok((grant, true))
+}
+
+/// Revokes one of an app's scope grants.
+pub(crate) async fn revoke_app_grant(
+    state: &AppState,
+    principal: &Principal,
+    client: &crate::syslog::ClientInfo,
+    app_id: &str,
+    grant_id: &str,
+) -> ApiResult<()> {
+    principal.require(Permission::ManageApps)?;
+    let app = oidc_app(state, app_id).await?;
+    if !state.store.delete_app_scope_grant(&app.id, grant_id).await? {
+        return Err(ApiError::not_found("OAuth2ScopeConsentGrant", grant_id));
+    }
+    state
+        .log(
+            EventBuilder::new("app.oauth2.as.consent.revoke", "Revoke scope grant", Actor::user(&principal.user), client)
+                .target(Target::other(&app.id, "AppInstance", &app.label)),
+        )
+        .await;
+    Ok(())
+}
+
+/// A new client secret for an OIDC app, returned to be shown once; the
+/// previous one stops working.
+pub(crate) async fn new_client_secret(state: &AppState, principal: &Principal, client: &crate::syslog::ClientInfo, app_id: &str) -> ApiResult<String> {
+    principal.require(Permission::ManageApps)?;
+    let app = oidc_app(state, app_id).await?;
+    let secret = issue_secret(state, &app.id).await?;
+    state
+        .log(
+            EventBuilder::new("app.oauth2.client.secret.create", "Create client secret", Actor::user(&principal.user), client)
+                .target(Target::other(&app.id, "AppInstance", &app.label)),
+        )
+        .await;
+    Ok(secret)
 }

@@ -10,9 +10,11 @@
 //! the browser back to `/oauth2/v1/authorize/resume?tx=…`, where the
 //! request is decided again with what the person has done since.
 
+mod app_claims;
 mod backing;
-mod management;
-mod runtime;
+pub(crate) mod management;
+pub(crate) mod policies;
+pub(crate) mod runtime;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
@@ -83,7 +85,7 @@ pub fn router() -> Router<AppState> {
     let r = both_servers!(r, "revoke", post, revoke);
     let r = both_servers!(r, "logout", get, logout);
     let r = both_servers!(r, "logout", post, logout);
-    r.merge(management::router())
+    r.merge(management::router()).merge(policies::router()).merge(app_claims::router())
 }
 
 /// What every endpoint reads from the request: headers, the peer, the

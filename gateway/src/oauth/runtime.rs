@@ -103,7 +103,14 @@ impl Runtime {
         let mut servers = HashMap::new();
         for record in records {
             let keys = state.store.oauth_keys(&record.id).await?;
-            let loaded = load_server(state, record, keys).await?;
+            // Custom servers answer by their access policies; the org server has none.
+            let policies = if record.id == ORG {
+                None
+            } else {
+                let rules = state.store.oauth_policy_rules(&record.id).await?;
+                Some(super::policies::access_policies(&state.store.oauth_policies(&record.id).await?, &rules))
+            };
+            let loaded = load_server(state, record, keys, policies).await?;
             servers.insert(loaded.record.id.clone(), Arc::new(loaded));
         }
         self.snapshot.store(Arc::new(Snapshot { servers }));
@@ -162,6 +169,12 @@ async fn ensure_builtin_servers(state: &AppState) -> ApiResult<()> {
         let settings = json!({ "scopes": [], "claims": [] }).as_object().cloned().unwrap_or_default();
         create_server(state, DEFAULT, "default", "Default Authorization Server for your Applications", vec!["api://default".into()], settings)
             .await?;
+        // Okta's default server comes with its Default Policy (every client,
+        // every grant, everyone, any scope). Its fixed id makes a second
+        // node's insert a no-op; a server older than the policies got it
+        // from migration 7. Other custom servers start without a policy.
+        let (policy, rule) = super::policies::default_policy_records(DEFAULT, state.now());
+        state.store.insert_oauth_policy(&policy, &[rule]).await?;
     }
     Ok(())
 }
@@ -216,7 +229,12 @@ pub async fn new_key(state: &AppState, server_id: &str, alg: SigningAlg, slot: &
     })
 }
 
-async fn load_server(state: &AppState, record: OAuthServerRecord, keys: Vec<OAuthKeyRecord>) -> ApiResult<LoadedServer> {
+async fn load_server(
+    state: &AppState,
+    record: OAuthServerRecord,
+    keys: Vec<OAuthKeyRecord>,
+    policies: Option<Vec<oidc::AccessPolicy>>,
+) -> ApiResult<LoadedServer> {
     let vault_opened: Vec<(OAuthKeyRecord, Secret)> = keys
         .into_iter()
         .map(|k| {
@@ -226,7 +244,8 @@ async fn load_server(state: &AppState, record: OAuthServerRecord, keys: Vec<OAut
         })
         .collect::<ApiResult<_>>()?;
     let keys = tokio::task::spawn_blocking(move || build_ring(vault_opened)).await.map_err(|e| ApiError::internal(&e))??;
-    let server = server_config(state, &record);
+    let mut server = server_config(state, &record);
+    server.access_policies = policies;
     Ok(LoadedServer { record, server, keys })
 }
 
@@ -281,14 +300,9 @@ fn server_config(state: &AppState, record: &OAuthServerRecord) -> AuthorizationS
     if let Some(claim) = record.settings.get("claims").and_then(Value::as_array).and_then(|claims| {
         claims.iter().find(|c| c.get("name").and_then(Value::as_str) == Some("groups") && c.get("valueType").and_then(Value::as_str) == Some("GROUPS"))
     }) {
-        let value = claim.get("value").and_then(Value::as_str).unwrap_or_default().to_owned();
-        server.groups_filter = match claim.get("group_filter_type").and_then(Value::as_str) {
-            Some("STARTS_WITH") => Some(oidc::GroupFilter::StartsWith(value)),
-            Some("EQUALS") => Some(oidc::GroupFilter::Equals(value)),
-            Some("CONTAINS") => Some(oidc::GroupFilter::Contains(value)),
-            _ if value == ".*" => Some(oidc::GroupFilter::Any),
-            _ => None,
-        };
+        let value = claim.get("value").and_then(Value::as_str).unwrap_or_default();
+        let filter_type = claim.get("group_filter_type").and_then(Value::as_str).unwrap_or("REGEX");
+        server.groups_filter = oidc::GroupFilter::from_okta(filter_type, value);
         if claim.get("status").and_then(Value::as_str) == Some("INACTIVE") {
             server.groups_filter = None;
         }

@@ -17,8 +17,14 @@ use crate::state::AppState;
 use crate::store::SessionRecord;
 use crate::web::{error_page, html_response, page, require_person};
 
-/// GET /app/{id}/sso/saml/certificate: the current signing certificate, PEM.
-pub async fn certificate(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+#[derive(Deserialize)]
+pub struct CertificateQuery {
+    kid: Option<String>,
+}
+
+/// GET /app/{id}/sso/saml/certificate[?kid=…]: the signing certificate in
+/// use (or the published key `kid`), PEM. Certificates are public, as in metadata.
+pub async fn certificate(State(state): State<AppState>, Path(id): Path<String>, Query(query): Query<CertificateQuery>) -> Response {
     let app = match saml_app(&state, &id).await {
         Ok(Some(app)) => app,
         Ok(None) => return error_page(&state, StatusCode::NOT_FOUND, "Not found", "There is no SAML app with this id."),
@@ -28,12 +34,22 @@ pub async fn certificate(State(state): State<AppState>, Path(id): Path<String>) 
         Ok(k) => k,
         Err(e) => return misconfigured(&state, &app, &e.to_string()),
     };
-    let current = match app.signing_kid() {
-        Some(kid) => keys.iter().find(|k| k.kid == kid),
-        None => keys.iter().rev().find(|k| k.status == "ACTIVE"),
+    let key = match query.kid.as_deref() {
+        Some(kid) => match keys.iter().find(|k| k.kid == kid) {
+            Some(key) => key,
+            None => return error_page(&state, StatusCode::NOT_FOUND, "Not found", "This app has no key with that id."),
+        },
+        None => match crate::apps::keys::kid_in_use(&keys, app.signing_kid()) {
+            Some(key) => key,
+            None => return misconfigured(&state, &app, "no signing key"),
+        },
     };
-    let Some(key) = current else { return misconfigured(&state, &app, "no signing key") };
-    let disposition = format!("attachment; filename=\"{}.cert\"", app.name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-', "_"));
+    let safe = |text: &str| text.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-', "_");
+    let name = match query.kid.as_deref() {
+        Some(kid) => format!("{}-{}", safe(&app.name), safe(kid)),
+        None => safe(&app.name),
+    };
+    let disposition = format!("attachment; filename=\"{name}.cert\"");
     let mut response = (
         [(header::CONTENT_TYPE, HeaderValue::from_static("application/x-pem-file"))],
         key.certificate_pem.clone(),

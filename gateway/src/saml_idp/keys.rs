@@ -22,7 +22,8 @@ pub enum KeyError {
     Parse(#[from] saml::SamlError),
 }
 
-/// The key the app signs with now (`credentials.signing.kid`, else its newest active key).
+/// The key the app signs with now (`credentials.signing.kid`, else its
+/// oldest active key: see `apps::keys::kid_in_use`).
 pub async fn signing_key(state: &AppState, app: &AppInstance) -> Result<Arc<SigningKey>, KeyError> {
     if let Some(kid) = app.signing_kid() {
         if let Some(found) = state.caches.saml_keys.get(kid).await {
@@ -32,11 +33,7 @@ pub async fn signing_key(state: &AppState, app: &AppInstance) -> Result<Arc<Sign
     }
     state.metrics.cache_lookup("saml_keys", false);
     let keys = state.store.app_keys(&app.id).await?;
-    let stored = match app.signing_kid() {
-        Some(kid) => keys.iter().find(|k| k.kid == kid),
-        None => keys.iter().rev().find(|k| k.status == "ACTIVE"),
-    }
-    .ok_or(KeyError::NoKey)?;
+    let stored = crate::apps::keys::kid_in_use(&keys, app.signing_kid()).ok_or(KeyError::NoKey)?;
     let parsed = Arc::new(open(state, stored)?);
     state.caches.saml_keys.insert(stored.kid.clone(), parsed.clone()).await;
     Ok(parsed)
@@ -49,12 +46,18 @@ fn open(state: &AppState, key: &AppKey) -> Result<SigningKey, KeyError> {
     Ok(SigningKey::from_pem(pem.expose().as_bytes(), key.certificate_pem.as_bytes())?)
 }
 
-/// The certificates metadata publishes: every active key, newest last, so an
-/// SP that reads metadata trusts the next key before it signs (rollover).
+/// The certificates metadata publishes, the one in use first, then the
+/// others in creation order: a generated key is published before it signs
+/// (so an SP that reads metadata trusts it before the switch), and the
+/// previous key stays published until it is deleted (so an SP that has not
+/// re-read metadata since keeps working).
 pub async fn published_certificates(state: &AppState, app: &AppInstance) -> Result<Vec<String>, KeyError> {
     let keys = state.store.app_keys(&app.id).await?;
+    let in_use = crate::apps::keys::kid_in_use(&keys, app.signing_kid()).map(|k| k.kid.clone());
+    let mut ordered: Vec<&AppKey> = keys.iter().filter(|k| Some(&k.kid) == in_use.as_ref()).collect();
+    ordered.extend(keys.iter().filter(|k| Some(&k.kid) != in_use.as_ref() && k.status == "ACTIVE"));
     let mut certificates = Vec::new();
-    for key in keys.iter().filter(|k| k.status == "ACTIVE" || Some(k.kid.as_str()) == app.signing_kid()) {
+    for key in ordered {
         if let Ok(certificate) = openssl::x509::X509::from_pem(key.certificate_pem.as_bytes()) {
             if let Ok(der) = certificate.to_der() {
                 use base64::Engine as _;

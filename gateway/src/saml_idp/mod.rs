@@ -10,19 +10,21 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /app/{id}/sso/saml/metadata` | IdP metadata for the app |
-//! | `GET /app/{id}/sso/saml/certificate` | the signing certificate, PEM download |
+//! | `GET /app/{id}/sso/saml/certificate[?kid=…]` | the signing certificate in use (or a published key's), PEM download |
 //! | `GET /app/{name}/{id}/sso/saml/preview` | admins: the assertion a person would get, unsigned |
 //! | `GET, POST /app/{name}/{id}/sso/saml` | SP-initiated SSO (Redirect, POST) |
 //! | `GET, POST /app/{name}/{id}/slo/saml` | SP-initiated single logout |
 //! | dashboard launch (`web::launch`) | IdP-initiated SSO via [`idp_initiated`] |
-//! | dashboard sign-out (to be wired in `web::login`) | IdP-initiated SLO via [`front_channel_logout`] |
+//! | dashboard sign-out (`web::login`) | IdP-initiated SLO via [`front_channel_logout`], Redirect or POST |
 //!
 //! **Invariant:** a Response is only ever posted to an ACS URL the app
 //! registered (`ssoAcsUrl` or `acsEndpoints`); a request that fails its checks
 //! gets a page, never a post. **Invariant:** peer signatures are verified
 //! with the SP certificate in the app's settings only; SP-initiated logout
 //! always requires a signature. **Invariant:** signing keys are opened and
-//! parsed once per kid (`caches.saml_keys`).
+//! parsed once per kid (`caches.saml_keys`); a deleted key leaves the cache
+//! through `Invalidation::SigningKey`. Metadata publishes every key of the
+//! app (the one in use first), so a rotation overlaps: see `apps::keys`.
 
 mod admin;
 mod form;
@@ -54,7 +56,7 @@ use crate::syslog::ClientInfo;
 use crate::web::error_page;
 
 pub use settings::{sign_on_from_sp_metadata, validate, SamlApp};
-pub use signout::{front_channel_logout, logout_requests};
+pub use signout::{front_channel_logout, logout_requests, Delivery, OutgoingLogout};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -109,6 +111,21 @@ fn misconfigured(state: &AppState, app: &AppInstance, problem: &str) -> Response
     )
 }
 
+/// The app's parsed SAML settings, parsed (and their regular expressions
+/// compiled) once per app version rather than per launch. `AppState::invalidate`
+/// drops an entry when the app changes; the version check covers an app read
+/// fresher than the entry.
+pub(crate) async fn settings_of(state: &AppState, app: &AppInstance) -> Result<Arc<SamlApp>, String> {
+    if let Some((version, parsed)) = state.caches.saml_apps.get(&app.id).await {
+        if version == app.last_updated {
+            return Ok(parsed);
+        }
+    }
+    let parsed = Arc::new(SamlApp::from_app(app)?);
+    state.caches.saml_apps.insert(app.id.clone(), (app.last_updated, parsed.clone())).await;
+    Ok(parsed)
+}
+
 /// GET /app/{id}/sso/saml/metadata
 async fn metadata(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let app = match saml_app(&state, &id).await {
@@ -116,7 +133,7 @@ async fn metadata(State(state): State<AppState>, Path(id): Path<String>) -> Resp
         Ok(None) => return error_page(&state, StatusCode::NOT_FOUND, "Not found", "There is no SAML app with this id."),
         Err(response) => return response,
     };
-    let saml = match SamlApp::from_app(&app) {
+    let saml = match settings_of(&state, &app).await {
         Ok(s) => s,
         Err(problem) => return misconfigured(&state, &app, &problem),
     };
@@ -231,7 +248,7 @@ pub async fn issue(
         },
         typed_attribute_values: !attributes.is_empty(),
         attributes,
-        lifetime: saml::AssertionLifetime::default(),
+        lifetime: saml::AssertionLifetime { validity: subject.saml.assertion_lifetime, ..saml::AssertionLifetime::default() },
         signing: subject.saml.signing,
         encryption: subject.saml.encryption.clone(),
     };
@@ -258,7 +275,7 @@ pub async fn idp_initiated(
     session: &SessionRecord,
     client: &ClientInfo,
 ) -> Response {
-    let saml = match SamlApp::from_app(app) {
+    let saml = match settings_of(state, app).await {
         Ok(s) => s,
         Err(problem) => return misconfigured(state, app, &problem),
     };

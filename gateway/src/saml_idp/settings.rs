@@ -36,9 +36,20 @@ pub struct SingleLogout {
 #[derive(Debug, Clone)]
 pub struct ParticipateSlo {
     pub logout_request_url: String,
-    /// HTTP-Redirect (the default); `bindingType: POST` is not sent yet.
+    /// HTTP-Redirect (`bindingType: REDIRECT`, the default), else HTTP-POST.
     pub redirect: bool,
 }
+
+/// The opt-in that lets an app use RSA-SHA1 (Okta style; Okta itself has no
+/// such flag): SHA-1 signatures are forgeable in principle, so choosing them
+/// must be a separate, deliberate act, and the Admin Console warns about it.
+pub const ALLOW_WEAK_SIGNATURE: &str = "allowWeakSignatureAlgorithm";
+
+/// Okta's `samlAssertionLifetimeSeconds`, bounded here: long enough for a
+/// slow SP and its clock, short enough that a captured assertion is soon
+/// useless.
+pub const ASSERTION_LIFETIME_SECONDS: std::ops::RangeInclusive<u64> = 60..=3600;
+pub const DEFAULT_ASSERTION_LIFETIME_SECONDS: u64 = 300;
 
 /// Everything a SAML launch of this app needs from its settings.
 #[derive(Debug)]
@@ -52,6 +63,11 @@ pub struct SamlApp {
     pub signing: SignaturePolicy,
     pub allow_sha1: bool,
     pub honor_force_authn: bool,
+    /// `allowSpInitiated` (default true): false answers AuthnRequests with a
+    /// refusal, so the app can only be launched from the dashboard.
+    pub allow_sp_initiated: bool,
+    /// NotOnOrAfter of the assertion's conditions and subject confirmation.
+    pub assertion_lifetime: time::Duration,
     pub authn_context_class_ref: String,
     pub attribute_statements: Vec<AttributeStatement>,
     pub acs_endpoints: Vec<AssertionConsumerService>,
@@ -124,6 +140,17 @@ impl SamlApp {
                 .ok_or_else(|| format!("subjectNameIdFormat {uri:?} is not supported"))?,
         };
         let algorithm = signature_algorithm(sign_on.get("signatureAlgorithm").and_then(Value::as_str))?;
+        let allow_sha1 = flag(sign_on, ALLOW_WEAK_SIGNATURE, false);
+        if algorithm == SignatureAlgorithm::RsaSha1 && !allow_sha1 {
+            return Err(format!("signatureAlgorithm RSA_SHA1 needs {ALLOW_WEAK_SIGNATURE}: true"));
+        }
+        let lifetime = match sign_on.get("samlAssertionLifetimeSeconds") {
+            None | Some(Value::Null) => DEFAULT_ASSERTION_LIFETIME_SECONDS,
+            Some(v) => v
+                .as_u64()
+                .filter(|n| ASSERTION_LIFETIME_SECONDS.contains(n))
+                .ok_or("samlAssertionLifetimeSeconds is not a number of seconds from 60 to 3600")?,
+        };
         let mut signing = SignaturePolicy {
             sign_assertion: flag(sign_on, "assertionSigned", true),
             sign_response: flag(sign_on, "responseSigned", true),
@@ -221,8 +248,10 @@ impl SamlApp {
             recipient: text(sign_on, "recipient").unwrap_or_else(|| acs_url.clone()),
             destination: text(sign_on, "destination").unwrap_or_else(|| acs_url.clone()),
             default_relay_state: text(sign_on, "defaultRelayState"),
-            allow_sha1: algorithm == SignatureAlgorithm::RsaSha1,
+            allow_sha1,
             honor_force_authn: flag(sign_on, "honorForceAuthn", true),
+            allow_sp_initiated: flag(sign_on, "allowSpInitiated", true),
+            assertion_lifetime: time::Duration::seconds(i64::try_from(lifetime).unwrap_or(300)),
             authn_context_class_ref: text(sign_on, "authnContextClassRef")
                 .unwrap_or_else(|| PASSWORD_PROTECTED_TRANSPORT.to_owned()),
             require_signed_requests: flag(sign_on, "samlSignedRequestEnabled", false),
@@ -296,8 +325,30 @@ pub fn validate(app: &AppInstance) -> Vec<String> {
     let empty = Map::new();
     let sign_on = object(&app.settings, "signOn").unwrap_or(&empty);
     if let Some(Value::String(name)) = sign_on.get("signatureAlgorithm") {
-        if signature_algorithm(Some(name)).is_err() {
-            add("signatureAlgorithm", "must be RSA_SHA256, RSA_SHA384, RSA_SHA512 or RSA_SHA1");
+        match signature_algorithm(Some(name)) {
+            Err(_) => add("signatureAlgorithm", "must be RSA_SHA256, RSA_SHA384, RSA_SHA512 or RSA_SHA1"),
+            Ok(SignatureAlgorithm::RsaSha1) if !flag(sign_on, ALLOW_WEAK_SIGNATURE, false) => add(
+                "signatureAlgorithm",
+                "RSA_SHA1 is weak: choose RSA_SHA256, or set allowWeakSignatureAlgorithm to true if the app accepts nothing else",
+            ),
+            Ok(_) => {}
+        }
+    }
+    for key in [ALLOW_WEAK_SIGNATURE, "allowSpInitiated", "honorForceAuthn", "assertionSigned", "responseSigned", "samlSignedRequestEnabled", "allowMultipleAcsEndpoints"] {
+        if sign_on.get(key).is_some_and(|v| !v.is_boolean() && !v.is_null()) {
+            add(key, "must be true or false");
+        }
+    }
+    if let Some(v) = sign_on.get("samlAssertionLifetimeSeconds").filter(|v| !v.is_null()) {
+        if !v.as_u64().is_some_and(|n| ASSERTION_LIFETIME_SECONDS.contains(&n)) {
+            add("samlAssertionLifetimeSeconds", "must be a number of seconds from 60 to 3600");
+        }
+    }
+    for key in ["recipient", "destination"] {
+        if let Some(v) = sign_on.get(key).filter(|v| !v.is_null()) {
+            if !v.as_str().is_some_and(|t| t.trim().is_empty() || absolute_url(t.trim())) {
+                add(key, "must be an absolute http or https URL");
+            }
         }
     }
     if let Some(Value::String(name)) = sign_on.get("digestAlgorithm") {
@@ -390,8 +441,8 @@ pub fn validate(app: &AppInstance) -> Vec<String> {
         if !participate.get("logoutRequestUrl").and_then(Value::as_str).is_some_and(absolute_url) {
             add("participateSlo.logoutRequestUrl", "must be an absolute http or https URL");
         }
-        if participate.get("bindingType").and_then(Value::as_str).is_some_and(|b| b != "REDIRECT") {
-            add("participateSlo.bindingType", "only REDIRECT is supported");
+        if participate.get("bindingType").and_then(Value::as_str).is_some_and(|b| b != "REDIRECT" && b != "POST") {
+            add("participateSlo.bindingType", "must be REDIRECT or POST");
         }
         if sp_certificates == 0 {
             add("spCertificate.x5c", "single logout needs the SP's certificate: logout responses must be signed");
@@ -408,7 +459,8 @@ pub fn validate(app: &AppInstance) -> Vec<String> {
 /// The `settings.signOn` values an SP's metadata gives, in Okta's shape, for
 /// the wizard's and the API's "import SP metadata" to merge into an app:
 /// entity ID, the HTTP-POST ACS endpoints (others cannot receive our
-/// responses), certificates, single logout and the NameID format. Assertion
+/// responses), certificates, single logout (HTTP-Redirect preferred, else
+/// HTTP-POST, for both directions) and the NameID format. Assertion
 /// encryption gets the SP's certificate but stays off until an admin turns it on.
 pub fn sign_on_from_sp_metadata(xml: &[u8]) -> Result<Map<String, Value>, SamlError> {
     let metadata = saml::parse_sp_metadata(xml)?;
@@ -451,12 +503,11 @@ pub fn sign_on_from_sp_metadata(xml: &[u8]) -> Result<Map<String, Value>, SamlEr
         let response_url = endpoint.response_location.clone().unwrap_or_else(|| endpoint.location.clone());
         sign_on.insert("spIssuer".into(), Value::from(metadata.entity_id.clone()));
         sign_on.insert("slo".into(), serde_json::json!({ "enabled": true, "issuer": metadata.entity_id, "logoutUrl": response_url }));
-        if endpoint.binding == Binding::HttpRedirect {
-            sign_on.insert(
-                "participateSlo".into(),
-                serde_json::json!({ "enabled": true, "logoutRequestUrl": endpoint.location, "bindingType": "REDIRECT", "sessionIndexRequired": true }),
-            );
-        }
+        let binding = if endpoint.binding == Binding::HttpRedirect { "REDIRECT" } else { "POST" };
+        sign_on.insert(
+            "participateSlo".into(),
+            serde_json::json!({ "enabled": true, "logoutRequestUrl": endpoint.location, "bindingType": binding, "sessionIndexRequired": true }),
+        );
     }
     Ok(sign_on)
 }
@@ -505,7 +556,14 @@ mod tests {
             (json!({"assertionEncryption": {"enabled": true}}), vec!["settings.signOn.assertionEncryption.x5c"]),
             (json!({"attributeStatements": [{"name": "a", "values": ["user.email"]}, {"name": "a", "type": "GROUP", "filterType": "REGEX", "filterValue": "("}]}), vec!["settings.signOn.attributeStatements[1].name", "settings.signOn.attributeStatements[1].filterValue"]),
             (json!({"slo": {"enabled": true, "logoutUrl": "nope"}}), vec!["settings.signOn.slo.logoutUrl", "settings.signOn.spCertificate.x5c"]),
-            (json!({"participateSlo": {"enabled": true, "bindingType": "POST"}}), vec!["settings.signOn.participateSlo.logoutRequestUrl", "settings.signOn.participateSlo.bindingType", "settings.signOn.spCertificate.x5c"]),
+            (json!({"participateSlo": {"enabled": true, "bindingType": "ARTIFACT"}}), vec!["settings.signOn.participateSlo.logoutRequestUrl", "settings.signOn.participateSlo.bindingType", "settings.signOn.spCertificate.x5c"]),
+            (json!({"signatureAlgorithm": "RSA_SHA1"}), vec!["settings.signOn.signatureAlgorithm"]),
+            (json!({"signatureAlgorithm": "RSA_SHA1", "allowWeakSignatureAlgorithm": true}), vec![]),
+            (json!({"allowWeakSignatureAlgorithm": "yes"}), vec!["settings.signOn.allowWeakSignatureAlgorithm"]),
+            (json!({"samlAssertionLifetimeSeconds": 59}), vec!["settings.signOn.samlAssertionLifetimeSeconds"]),
+            (json!({"samlAssertionLifetimeSeconds": 3601}), vec!["settings.signOn.samlAssertionLifetimeSeconds"]),
+            (json!({"samlAssertionLifetimeSeconds": 600}), vec![]),
+            (json!({"recipient": "not a url"}), vec!["settings.signOn.recipient"]),
         ];
         for (extra, expected) in cases {
             assert_eq!(with(extra.clone()), expected, "{extra}");
@@ -523,9 +581,16 @@ mod tests {
         assert_eq!(sign_on["slo"]["logoutUrl"], "https://sp.example.com/slo/done");
         assert_eq!(sign_on["participateSlo"]["logoutRequestUrl"], "https://sp.example.com/slo");
         assert_eq!(sign_on["assertionEncryption"]["enabled"], false);
+        assert_eq!(sign_on["participateSlo"]["bindingType"], "REDIRECT");
         let imported = app(Value::Object(sign_on));
         assert_eq!(validate(&imported), Vec::<String>::new());
         assert!(SamlApp::from_app(&imported).unwrap().require_signed_requests);
+        // An SP whose single logout takes only HTTP-POST gets our LogoutRequests by POST.
+        let post_only = include_str!("../../../protocols/saml/tests/fixtures/sp-metadata.xml")
+            .replace("SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\"", "SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\"");
+        let sign_on = sign_on_from_sp_metadata(post_only.as_bytes()).unwrap();
+        assert_eq!(sign_on["participateSlo"]["bindingType"], "POST");
+        assert!(!SamlApp::from_app(&app(Value::Object(sign_on))).unwrap().participate_slo.unwrap().redirect);
     }
 
     #[test]
@@ -536,6 +601,8 @@ mod tests {
         assert_eq!(saml.name_id_format, NameIdFormat::Unspecified);
         assert_eq!(saml.recipient, "https://sp.example/acs");
         assert!(saml.honor_force_authn && !saml.require_signed_requests && saml.encryption.is_none() && saml.slo.is_none());
+        assert!(saml.allow_sp_initiated && !saml.allow_sha1);
+        assert_eq!(saml.assertion_lifetime, time::Duration::minutes(5));
         assert_eq!(saml.authn_context_class_ref, PASSWORD_PROTECTED_TRANSPORT);
         let x509 = SamlApp::from_app(&app(json!({"ssoAcsUrl": "https://sp.example/acs", "audience": "urn:sp", "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:x509SubjectName"}))).unwrap();
         assert_eq!(x509.name_id_format, NameIdFormat::X509SubjectName, "Okta's lower-case x");

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | the app exists, is SAML, active, and the name matches | 404 page |
 //! | the message decodes within bounds | 400 page, logged |
+//! | the app allows SP-initiated sign-in (`allowSpInitiated`) | 403 page, logged |
 //! | `saml::check_authn_request` (its table: version, issuer, signature, time, destination, ACS, binding, NameID policy, replay) | 400 page, logged |
 //! | the request ID is used once (atomic, `replay`) | 400 page, logged |
 //! | RequestedAuthnContext can be met | `NoAuthnContext` Response to the ACS |
@@ -122,7 +123,7 @@ async fn receive(
         Ok(app) => app,
         Err(page) => return page,
     };
-    let saml = match SamlApp::from_app(&app) {
+    let saml = match super::settings_of(state, &app).await {
         Ok(s) => s,
         Err(problem) => return misconfigured(state, &app, &problem),
     };
@@ -131,6 +132,16 @@ async fn receive(
         Err(e) => return refuse(state, &app, client, None, &e).await,
     };
     let issuer = message.issuer();
+    if !saml.allow_sp_initiated {
+        let error = SamlError::Invalid { field: "AuthnRequest", value: "SP-initiated sign-in is turned off for this app (allowSpInitiated)".into() };
+        log_refusal(state, &app, client, issuer.as_deref(), &error).await;
+        return error_page(
+            state,
+            StatusCode::FORBIDDEN,
+            "Start from your dashboard",
+            "This app does not accept sign-in requests from itself. Open it from your dashboard instead.",
+        );
+    }
     let sp = match saml.service_provider() {
         Ok(sp) => sp,
         Err(e) => return misconfigured(state, &app, &e.to_string()),
@@ -205,7 +216,7 @@ async fn resume(state: &AppState, headers: &HeaderMap, client: &ClientInfo, name
     if pending.app_id != app.id || millis(state.now()) > pending.accepted_at.saturating_add(PENDING_LIFETIME_MS) {
         return expired();
     }
-    let saml = match SamlApp::from_app(&app) {
+    let saml = match super::settings_of(state, &app).await {
         Ok(s) => s,
         Err(problem) => return misconfigured(state, &app, &problem),
     };

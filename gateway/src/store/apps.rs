@@ -191,6 +191,35 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Adds a key to an app (rotation); the app's `credentials.signing.kid` is unchanged.
+    pub async fn insert_app_key(&self, key: &AppKey) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO app_keys (kid, app_id, status, certificate, sealed_private_key, created, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&key.kid)
+        .bind(&key.app_id)
+        .bind(&key.status)
+        .bind(&key.certificate_pem)
+        .bind(&key.sealed_private_key)
+        .bind(ts(key.created))
+        .bind(ts(key.expires_at))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes one of an app's keys unless it is `in_use` (the kid the app
+    /// signs with, as the caller read it). Returns whether a row went.
+    pub async fn delete_app_key(&self, app_id: &str, kid: &str, in_use: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM app_keys WHERE app_id = $1 AND kid = $2 AND kid <> $3")
+            .bind(app_id)
+            .bind(kid)
+            .bind(in_use)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub async fn app_keys(&self, app_id: &str) -> Result<Vec<AppKey>> {
         let rows = sqlx::query("SELECT kid, app_id, status, certificate, sealed_private_key, created, expires_at FROM app_keys WHERE app_id = $1 ORDER BY created, kid")
             .bind(app_id)

@@ -287,6 +287,76 @@ CREATE TABLE wsfed_sign_ins (
     PRIMARY KEY (session_id, app_id)
 );
 "#,
+}, Migration {
+    version: 7,
+    name: "access policies of authorization servers, remembered consent, refresh tokens by person, apps' groups claims",
+    sql: r#"
+CREATE TABLE oauth_policies (
+    id TEXT PRIMARY KEY,
+    server_id TEXT NOT NULL REFERENCES oauth_servers (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    status TEXT NOT NULL,
+    priority BIGINT NOT NULL,
+    system BIGINT NOT NULL,
+    conditions TEXT NOT NULL,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL
+);
+CREATE INDEX oauth_policies_server ON oauth_policies (server_id, priority);
+
+CREATE TABLE oauth_policy_rules (
+    id TEXT PRIMARY KEY,
+    policy_id TEXT NOT NULL REFERENCES oauth_policies (id) ON DELETE CASCADE,
+    server_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    priority BIGINT NOT NULL,
+    system BIGINT NOT NULL,
+    conditions TEXT NOT NULL,
+    actions TEXT NOT NULL,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL
+);
+CREATE INDEX oauth_policy_rules_policy ON oauth_policy_rules (policy_id, priority);
+CREATE INDEX oauth_policy_rules_server ON oauth_policy_rules (server_id);
+
+INSERT INTO oauth_policies (id, server_id, name, description, status, priority, system, conditions, created, last_updated)
+SELECT '00pdefaultpolicy0001', id, 'Default Policy', 'Default policy description', 'ACTIVE', 1, 0,
+    '{"clients":{"include":["ALL_CLIENTS"]}}', created, last_updated
+FROM oauth_servers WHERE id = 'default';
+
+INSERT INTO oauth_policy_rules (id, policy_id, server_id, name, status, priority, system, conditions, actions, created, last_updated)
+SELECT '0prdefaultpolicyrul1', id, server_id, 'Default Policy Rule', 'ACTIVE', 1, 0,
+    '{"grantTypes":{"include":["authorization_code","client_credentials"]},"people":{"groups":{"include":["EVERYONE"]},"users":{"include":[]}},"scopes":{"include":["*"]}}',
+    '{"token":{"accessTokenLifetimeMinutes":60,"refreshTokenLifetimeMinutes":0,"refreshTokenWindowMinutes":10080}}',
+    created, last_updated
+FROM oauth_policies WHERE id = '00pdefaultpolicy0001';
+
+CREATE TABLE oauth_consents (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    client_id TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+    server_id TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    UNIQUE (user_id, client_id, server_id, scope)
+);
+CREATE INDEX oauth_consents_user ON oauth_consents (user_id, client_id);
+
+ALTER TABLE oauth_refresh_tokens ADD COLUMN id TEXT;
+ALTER TABLE oauth_refresh_tokens ADD COLUMN user_id TEXT;
+ALTER TABLE oauth_refresh_tokens ADD COLUMN created TEXT;
+CREATE INDEX oauth_refresh_tokens_user ON oauth_refresh_tokens (user_id, client_id);
+
+CREATE TABLE oauth_app_groups_claims (
+    app_id TEXT PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
+    data TEXT NOT NULL,
+    last_updated TEXT NOT NULL
+);
+"#,
 }];
 
 /// The newest schema version this build knows.

@@ -12,6 +12,7 @@ mod directory;
 mod log;
 mod migrations;
 pub mod oauth;
+mod rekey;
 mod sessions;
 mod swa;
 
@@ -25,7 +26,8 @@ use time::OffsetDateTime;
 
 pub use apps::{GroupAssignment, UserAssignment};
 pub use directory::{NewUser, UserQuery, UserRecord};
-pub use log::LogQuery;
+pub use log::{LogQuery, LogWriter};
+pub use rekey::{RekeyCount, RekeyOptions};
 pub use sessions::{ApiTokenRecord, SessionRecord};
 
 use crate::config::DatabaseUrl;
@@ -78,6 +80,11 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // A PostgreSQL connection can be dropped by the server or the network
+            // while idle, so it is pinged before use; a SQLite connection is a
+            // file handle that cannot go away, and the ping was a statement per
+            // request for nothing.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

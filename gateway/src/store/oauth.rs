@@ -52,6 +52,69 @@ pub struct AppScopeGrant {
     pub created: OffsetDateTime,
 }
 
+/// An access policy of a custom authorization server, Okta's
+/// `AuthorizationServerPolicy` (its `conditions` as Okta's JSON).
+#[derive(Debug, Clone)]
+pub struct OAuthPolicyRecord {
+    pub id: String,
+    pub server_id: String,
+    pub name: String,
+    pub description: String,
+    pub status: String,
+    pub priority: i64,
+    pub system: bool,
+    pub conditions: Map<String, Value>,
+    pub created: OffsetDateTime,
+    pub last_updated: OffsetDateTime,
+}
+
+/// A rule of an access policy, Okta's `AuthorizationServerPolicyRule`.
+#[derive(Debug, Clone)]
+pub struct OAuthPolicyRuleRecord {
+    pub id: String,
+    pub policy_id: String,
+    pub server_id: String,
+    pub name: String,
+    pub status: String,
+    pub priority: i64,
+    pub system: bool,
+    pub conditions: Map<String, Value>,
+    pub actions: Map<String, Value>,
+    pub created: OffsetDateTime,
+    pub last_updated: OffsetDateTime,
+}
+
+/// The fixed ids of the `default` server's Default Policy and its rule:
+/// migration 7 gives them to a server that existed before it, and
+/// `oauth::runtime` to one created after, so two nodes creating it at once
+/// still make one policy.
+pub const DEFAULT_POLICY_ID: &str = "00pdefaultpolicy0001";
+pub const DEFAULT_RULE_ID: &str = "0prdefaultpolicyrul1";
+
+/// A person's consent to one scope for one client on one server (Okta's
+/// `OAuth2ScopeConsentGrant` with source `END_USER`).
+#[derive(Debug, Clone)]
+pub struct ConsentRecord {
+    pub id: String,
+    pub user_id: String,
+    pub client_id: String,
+    pub server_id: String,
+    pub issuer: String,
+    pub scope: String,
+    pub created: OffsetDateTime,
+    pub last_updated: OffsetDateTime,
+}
+
+/// A refresh token as the user-grants API lists it: the newest token of a
+/// grant (rotated ones are not listed), by its public id.
+#[derive(Debug, Clone)]
+pub struct RefreshTokenListing {
+    pub id: String,
+    pub server_id: String,
+    pub created: OffsetDateTime,
+    pub token: RefreshToken,
+}
+
 fn text_list(row: &AnyRow, column: &str) -> Result<Vec<String>> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(|_| StoreError::Corrupt(format!("{column} is not a JSON list")))
@@ -89,6 +152,54 @@ fn key_from_row(row: &AnyRow) -> Result<OAuthKeyRecord> {
         created: parse_ts(&row.try_get::<String, _>("created")?)?,
     })
 }
+
+fn policy_from_row(row: &AnyRow) -> Result<OAuthPolicyRecord> {
+    Ok(OAuthPolicyRecord {
+        id: row.try_get("id")?,
+        server_id: row.try_get("server_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        status: row.try_get("status")?,
+        priority: row.try_get("priority")?,
+        system: row.try_get::<i64, _>("system")? != 0,
+        conditions: object(row, "conditions")?,
+        created: parse_ts(&row.try_get::<String, _>("created")?)?,
+        last_updated: parse_ts(&row.try_get::<String, _>("last_updated")?)?,
+    })
+}
+
+fn rule_from_row(row: &AnyRow) -> Result<OAuthPolicyRuleRecord> {
+    Ok(OAuthPolicyRuleRecord {
+        id: row.try_get("id")?,
+        policy_id: row.try_get("policy_id")?,
+        server_id: row.try_get("server_id")?,
+        name: row.try_get("name")?,
+        status: row.try_get("status")?,
+        priority: row.try_get("priority")?,
+        system: row.try_get::<i64, _>("system")? != 0,
+        conditions: object(row, "conditions")?,
+        actions: object(row, "actions")?,
+        created: parse_ts(&row.try_get::<String, _>("created")?)?,
+        last_updated: parse_ts(&row.try_get::<String, _>("last_updated")?)?,
+    })
+}
+
+fn consent_from_row(row: &AnyRow) -> Result<ConsentRecord> {
+    Ok(ConsentRecord {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        client_id: row.try_get("client_id")?,
+        server_id: row.try_get("server_id")?,
+        issuer: row.try_get("issuer")?,
+        scope: row.try_get("scope")?,
+        created: parse_ts(&row.try_get::<String, _>("created")?)?,
+        last_updated: parse_ts(&row.try_get::<String, _>("last_updated")?)?,
+    })
+}
+
+const POLICY_COLUMNS: &str = "id, server_id, name, description, status, priority, system, conditions, created, last_updated";
+const RULE_COLUMNS: &str = "id, policy_id, server_id, name, status, priority, system, conditions, actions, created, last_updated";
+const CONSENT_COLUMNS: &str = "id, user_id, client_id, server_id, issuer, scope, created, last_updated";
 
 fn unix(t: OffsetDateTime) -> Value {
     json!(t.unix_timestamp())
@@ -142,7 +253,7 @@ fn refresh_to_json(t: &RefreshToken) -> String {
     json!({
         "grant_id": t.grant_id, "client_id": t.client_id, "user_id": t.user_id, "scopes": t.scopes.to_string(),
         "auth_time": unix(t.auth_time), "amr": t.amr, "session_id": t.session_id, "issued_at": unix(t.issued_at),
-        "grant_expires_at": unix(t.grant_expires_at),
+        "grant_expires_at": unix(t.grant_expires_at), "idle_seconds": t.idle_window.whole_seconds(),
     })
     .to_string()
 }
@@ -166,6 +277,11 @@ fn refresh_from_row(row: &AnyRow) -> Result<RefreshToken> {
         session_id: opt_text(&v["session_id"]),
         issued_at: from_unix(&v["issued_at"])?,
         grant_expires_at: from_unix(&v["grant_expires_at"])?,
+        // Tokens stored before access policies had the server's default window.
+        idle_window: v["idle_seconds"]
+            .as_i64()
+            .map(time::Duration::seconds)
+            .unwrap_or_else(|| oidc::Lifetimes::default().refresh_token_idle),
         rotated,
     })
 }
@@ -333,9 +449,12 @@ impl Store {
 
     // --- refresh tokens
 
+    /// Stores a refresh token with a public id (`oar…`) for the user-grants
+    /// API, and its person, so that a person's tokens can be listed.
     pub async fn insert_refresh_token(&self, server_id: &str, token_hash: &str, token: &RefreshToken) -> Result<()> {
         sqlx::query(
-            "INSERT INTO oauth_refresh_tokens (token_hash, server_id, grant_id, client_id, data, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO oauth_refresh_tokens (token_hash, server_id, grant_id, client_id, data, expires_at, id, user_id, created) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(token_hash)
         .bind(server_id)
@@ -343,9 +462,65 @@ impl Store {
         .bind(&token.client_id)
         .bind(refresh_to_json(token))
         .bind(ts(token.grant_expires_at))
+        .bind(vestibule_core::id::generate("oar", &mut rand::thread_rng()))
+        .bind(&token.user_id)
+        .bind(ts(token.issued_at))
         .execute(self.pool())
         .await?;
         Ok(())
+    }
+
+    /// The live refresh tokens of a person (optionally for one client):
+    /// the newest of each grant, unexpired, its grant not revoked.
+    pub async fn refresh_tokens_of_user(&self, user_id: &str, client_id: Option<&str>, now: OffsetDateTime) -> Result<Vec<RefreshTokenListing>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.server_id, t.created, t.data, t.rotated_at, t.successor_hash FROM oauth_refresh_tokens t \
+             WHERE t.user_id = $1 AND ($2 = '' OR t.client_id = $2) AND t.rotated_at IS NULL AND t.expires_at > $3 AND t.id IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM oauth_revoked_grants g WHERE g.grant_id = t.grant_id) ORDER BY t.created, t.id",
+        )
+        .bind(user_id)
+        .bind(client_id.unwrap_or_default())
+        .bind(ts(now))
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let token = refresh_from_row(row)?;
+            // Idle past its window: as dead as an expired one.
+            if now >= token.issued_at + token.idle_window {
+                continue;
+            }
+            out.push(RefreshTokenListing {
+                id: row.try_get("id")?,
+                server_id: row.try_get("server_id")?,
+                created: parse_ts(&row.try_get::<String, _>("created")?)?,
+                token,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The grant ids of a person's refresh tokens for a client on a server
+    /// whose scopes include `scope` (every scope when `None`), for revoking
+    /// what a withdrawn consent issued.
+    pub async fn refresh_grants_of(&self, user_id: &str, client_id: &str, server_id: Option<&str>) -> Result<Vec<(String, Scopes)>> {
+        let rows = sqlx::query(
+            "SELECT grant_id, server_id, data, rotated_at, successor_hash FROM oauth_refresh_tokens \
+             WHERE user_id = $1 AND client_id = $2 AND ($3 = '' OR server_id = $3)",
+        )
+        .bind(user_id)
+        .bind(client_id)
+        .bind(server_id.unwrap_or_default())
+        .fetch_all(self.pool())
+        .await?;
+        let mut out: Vec<(String, Scopes)> = Vec::new();
+        for row in &rows {
+            let token = refresh_from_row(row)?;
+            if !out.iter().any(|(g, _)| *g == token.grant_id) {
+                out.push((token.grant_id, token.scopes));
+            }
+        }
+        Ok(out)
     }
 
     pub async fn refresh_token(&self, server_id: &str, token_hash: &str) -> Result<Option<RefreshToken>> {
@@ -491,6 +666,269 @@ impl Store {
             .rows_affected();
         Ok(n == 1)
     }
+}
+
+impl Store {
+    // --- access policies and their rules
+
+    /// A server's policies, by priority.
+    pub async fn oauth_policies(&self, server_id: &str) -> Result<Vec<OAuthPolicyRecord>> {
+        let rows = sqlx::query(&format!("SELECT {POLICY_COLUMNS} FROM oauth_policies WHERE server_id = $1 ORDER BY priority, created, id"))
+            .bind(server_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(policy_from_row).collect()
+    }
+
+    /// Every rule of a server's policies, by policy and priority.
+    pub async fn oauth_policy_rules(&self, server_id: &str) -> Result<Vec<OAuthPolicyRuleRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RULE_COLUMNS} FROM oauth_policy_rules WHERE server_id = $1 ORDER BY policy_id, priority, created, id"
+        ))
+        .bind(server_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(rule_from_row).collect()
+    }
+
+    /// Inserts a policy and its rules; an existing id is left alone (the
+    /// Default Policy made by two nodes at once).
+    pub async fn insert_oauth_policy(&self, policy: &OAuthPolicyRecord, rules: &[OAuthPolicyRuleRecord]) -> Result<bool> {
+        let mut tx = self.pool().begin().await?;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO oauth_policies ({POLICY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING"
+        ))
+        .bind(&policy.id)
+        .bind(&policy.server_id)
+        .bind(&policy.name)
+        .bind(&policy.description)
+        .bind(&policy.status)
+        .bind(policy.priority)
+        .bind(i64::from(policy.system))
+        .bind(Value::Object(policy.conditions.clone()).to_string())
+        .bind(ts(policy.created))
+        .bind(ts(policy.last_updated))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if inserted {
+            for rule in rules {
+                insert_rule(&mut tx, rule).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    pub async fn update_oauth_policy(&self, policy: &OAuthPolicyRecord) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE oauth_policies SET name = $3, description = $4, status = $5, priority = $6, conditions = $7, last_updated = $8 \
+             WHERE id = $1 AND server_id = $2",
+        )
+        .bind(&policy.id)
+        .bind(&policy.server_id)
+        .bind(&policy.name)
+        .bind(&policy.description)
+        .bind(&policy.status)
+        .bind(policy.priority)
+        .bind(Value::Object(policy.conditions.clone()).to_string())
+        .bind(ts(policy.last_updated))
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Deletes a policy with its rules.
+    pub async fn delete_oauth_policy(&self, server_id: &str, id: &str) -> Result<bool> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM oauth_policy_rules WHERE policy_id = $1 AND server_id = $2").bind(id).bind(server_id).execute(&mut *tx).await?;
+        let n = sqlx::query("DELETE FROM oauth_policies WHERE id = $1 AND server_id = $2")
+            .bind(id)
+            .bind(server_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    /// Renumbers priorities in one transaction: `(id, priority)` pairs of
+    /// policies (`rules` false) or rules (`rules` true) of one server.
+    pub async fn set_oauth_priorities(&self, server_id: &str, rules: bool, order: &[(String, i64)]) -> Result<()> {
+        let table = if rules { "oauth_policy_rules" } else { "oauth_policies" };
+        let mut tx = self.pool().begin().await?;
+        for (id, priority) in order {
+            sqlx::query(&format!("UPDATE {table} SET priority = $3 WHERE id = $1 AND server_id = $2"))
+                .bind(id)
+                .bind(server_id)
+                .bind(priority)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn insert_oauth_policy_rule(&self, rule: &OAuthPolicyRuleRecord) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        insert_rule(&mut tx, rule).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn update_oauth_policy_rule(&self, rule: &OAuthPolicyRuleRecord) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE oauth_policy_rules SET name = $3, status = $4, priority = $5, conditions = $6, actions = $7, last_updated = $8 \
+             WHERE id = $1 AND policy_id = $2",
+        )
+        .bind(&rule.id)
+        .bind(&rule.policy_id)
+        .bind(&rule.name)
+        .bind(&rule.status)
+        .bind(rule.priority)
+        .bind(Value::Object(rule.conditions.clone()).to_string())
+        .bind(Value::Object(rule.actions.clone()).to_string())
+        .bind(ts(rule.last_updated))
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    pub async fn delete_oauth_policy_rule(&self, policy_id: &str, id: &str) -> Result<bool> {
+        let n = sqlx::query("DELETE FROM oauth_policy_rules WHERE id = $1 AND policy_id = $2")
+            .bind(id)
+            .bind(policy_id)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    // --- remembered consent (user grants)
+
+    /// Records consent to each of `scopes`; already consented ones are kept.
+    pub async fn insert_consents(&self, user_id: &str, client_id: &str, server_id: &str, issuer: &str, scopes: &[String], at: OffsetDateTime) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for scope in scopes {
+            sqlx::query(&format!(
+                "INSERT INTO oauth_consents ({CONSENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+                 ON CONFLICT (user_id, client_id, server_id, scope) DO NOTHING"
+            ))
+            .bind(vestibule_core::id::generate("oag", &mut rand::thread_rng()))
+            .bind(user_id)
+            .bind(client_id)
+            .bind(server_id)
+            .bind(issuer)
+            .bind(scope)
+            .bind(ts(at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A person's consents, optionally for one client and one server.
+    pub async fn consents(&self, user_id: &str, client_id: Option<&str>, server_id: Option<&str>) -> Result<Vec<ConsentRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CONSENT_COLUMNS} FROM oauth_consents WHERE user_id = $1 AND ($2 = '' OR client_id = $2) AND ($3 = '' OR server_id = $3) \
+             ORDER BY created, id"
+        ))
+        .bind(user_id)
+        .bind(client_id.unwrap_or_default())
+        .bind(server_id.unwrap_or_default())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(consent_from_row).collect()
+    }
+
+    pub async fn delete_consent(&self, user_id: &str, id: &str) -> Result<bool> {
+        let n = sqlx::query("DELETE FROM oauth_consents WHERE user_id = $1 AND id = $2").bind(user_id).bind(id).execute(self.pool()).await?.rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Deletes a person's consents (for one client when given); returns how many.
+    pub async fn delete_consents(&self, user_id: &str, client_id: Option<&str>) -> Result<u64> {
+        let n = sqlx::query("DELETE FROM oauth_consents WHERE user_id = $1 AND ($2 = '' OR client_id = $2)")
+            .bind(user_id)
+            .bind(client_id.unwrap_or_default())
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(n)
+    }
+
+    /// One refresh token of a person and client by its public id (the
+    /// newest of its grant, live or not).
+    pub async fn refresh_token_by_id(&self, user_id: &str, client_id: &str, id: &str) -> Result<Option<RefreshTokenListing>> {
+        let row = sqlx::query(
+            "SELECT id, server_id, created, data, rotated_at, successor_hash FROM oauth_refresh_tokens \
+             WHERE id = $1 AND user_id = $2 AND client_id = $3",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(client_id)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(RefreshTokenListing {
+            id: row.try_get("id")?,
+            server_id: row.try_get("server_id")?,
+            created: parse_ts(&row.try_get::<String, _>("created")?)?,
+            token: refresh_from_row(&row)?,
+        }))
+    }
+
+    // --- apps' groups claims (org authorization server ID tokens)
+
+    pub async fn app_groups_claim(&self, app_id: &str) -> Result<Option<Map<String, Value>>> {
+        let row = sqlx::query("SELECT data FROM oauth_app_groups_claims WHERE app_id = $1").bind(app_id).fetch_optional(self.pool()).await?;
+        row.map(|r| match serde_json::from_str(&r.get::<String, _>(0)) {
+            Ok(Value::Object(m)) => Ok(m),
+            _ => Err(StoreError::Corrupt("app groups claim".into())),
+        })
+        .transpose()
+    }
+
+    pub async fn put_app_groups_claim(&self, app_id: &str, data: &Map<String, Value>, at: OffsetDateTime) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO oauth_app_groups_claims (app_id, data, last_updated) VALUES ($1, $2, $3) \
+             ON CONFLICT (app_id) DO UPDATE SET data = $2, last_updated = $3",
+        )
+        .bind(app_id)
+        .bind(Value::Object(data.clone()).to_string())
+        .bind(ts(at))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_app_groups_claim(&self, app_id: &str) -> Result<bool> {
+        let n = sqlx::query("DELETE FROM oauth_app_groups_claims WHERE app_id = $1").bind(app_id).execute(self.pool()).await?.rows_affected();
+        Ok(n == 1)
+    }
+}
+
+async fn insert_rule(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rule: &OAuthPolicyRuleRecord) -> Result<()> {
+    sqlx::query(&format!("INSERT INTO oauth_policy_rules ({RULE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
+        .bind(&rule.id)
+        .bind(&rule.policy_id)
+        .bind(&rule.server_id)
+        .bind(&rule.name)
+        .bind(&rule.status)
+        .bind(rule.priority)
+        .bind(i64::from(rule.system))
+        .bind(Value::Object(rule.conditions.clone()).to_string())
+        .bind(Value::Object(rule.actions.clone()).to_string())
+        .bind(ts(rule.created))
+        .bind(ts(rule.last_updated))
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| conflict_as(e, "policy rule"))?;
+    Ok(())
 }
 
 async fn insert_key(tx: &mut sqlx::Transaction<'_, sqlx::Any>, key: &OAuthKeyRecord) -> Result<()> {

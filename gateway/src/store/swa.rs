@@ -104,57 +104,6 @@ impl Store {
         Ok(())
     }
 
-    /// One page of every person's credentials, in key order after `after`
-    /// (for re-wrapping under a new master key).
-    pub async fn swa_credentials_page(&self, after: Option<(&str, &str)>, limit: i64) -> Result<Vec<StoredCredential>> {
-        let (app, user) = after.unwrap_or(("", ""));
-        let rows = sqlx::query(&format!(
-            "SELECT {CREDENTIAL_COLUMNS} FROM swa_credentials WHERE app_id > $1 OR (app_id = $1 AND user_id > $2) \
-             ORDER BY app_id, user_id LIMIT {}",
-            limit.max(0)
-        ))
-        .bind(app)
-        .bind(user)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(credential_from_row).collect()
-    }
-
-    /// Every shared password, in app order after `after`.
-    pub async fn swa_shared_passwords_page(&self, after: Option<&str>, limit: i64) -> Result<Vec<SharedPassword>> {
-        let rows = sqlx::query(&format!(
-            "SELECT app_id, sealed_password, created, last_updated FROM swa_shared_credentials WHERE app_id > $1 ORDER BY app_id LIMIT {}",
-            limit.max(0)
-        ))
-        .bind(after.unwrap_or(""))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(shared_from_row).collect()
-    }
-
-    /// Replaces a person's sealed password only if it is still `old`; false
-    /// when a concurrent write changed it first.
-    pub async fn reseal_swa_credential(&self, app_id: &str, user_id: &str, old: &str, new: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE swa_credentials SET sealed_password = $1 WHERE app_id = $2 AND user_id = $3 AND sealed_password = $4")
-            .bind(new)
-            .bind(app_id)
-            .bind(user_id)
-            .bind(old)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    pub async fn reseal_swa_shared_password(&self, app_id: &str, old: &str, new: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE swa_shared_credentials SET sealed_password = $1 WHERE app_id = $2 AND sealed_password = $3")
-            .bind(new)
-            .bind(app_id)
-            .bind(old)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
     // WS-Federation sign-ins of a session.
 
     /// Records that a session signed in to a WS-Federation app (kept until the

@@ -40,11 +40,10 @@ use vestibule_core::Secret;
 
 use crate::apps::cache::AssignedApp;
 use crate::apps::{AppInstance, Causes, SignOnMode};
-use crate::crypto::Vault;
 use crate::directory::User;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 use crate::syslog::ClientInfo;
 use crate::web::error_page;
 
@@ -105,11 +104,11 @@ pub struct SharedPassword {
     pub last_updated: OffsetDateTime,
 }
 
-fn person_context(app_id: &str, user_id: &str) -> String {
+pub(crate) fn person_context(app_id: &str, user_id: &str) -> String {
     format!("swa/{app_id}/{user_id}")
 }
 
-fn shared_context(app_id: &str) -> String {
+pub(crate) fn shared_context(app_id: &str) -> String {
     format!("swa/{app_id}/shared")
 }
 
@@ -557,77 +556,6 @@ pub async fn launch(state: &AppState, app: &AppInstance, assignment: &AssignedAp
             error_page(state, StatusCode::SERVICE_UNAVAILABLE, "Try again", "The app could not be opened.")
         }
     }
-}
-
-/// What [`rewrap_all`] did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct RewrapReport {
-    /// Records now sealed under the new master key.
-    pub rewrapped: u64,
-    /// Records that already opened with the new key (an earlier, interrupted run).
-    pub already_new: u64,
-    /// Records that opened with neither key; left as they were.
-    pub unreadable: u64,
-    /// Records changed by a concurrent write while we worked (that write used
-    /// whichever key its node had; run again to finish them).
-    pub raced: u64,
-}
-
-/// Re-seals every stored SWA password (per person and shared) from the `old`
-/// master key to the `new` one, record by record, while the gateway serves.
-/// Resumable: records already under `new` are skipped. Each update is a
-/// compare-and-set on the sealed text, so a concurrent write is never lost.
-pub async fn rewrap_all(store: &Store, old: &Vault, new: &Vault) -> Result<RewrapReport, StoreError> {
-    const PAGE: i64 = 500;
-    let mut report = RewrapReport::default();
-    let reseal = |context: &str, sealed: &str, report: &mut RewrapReport| -> Option<String> {
-        if new.open(context, sealed).is_ok() {
-            report.already_new += 1;
-            return None;
-        }
-        match old.open(context, sealed) {
-            Ok(plain) => Some(new.seal(context, &plain)),
-            Err(_) => {
-                report.unreadable += 1;
-                None
-            }
-        }
-    };
-    let mut after: Option<(String, String)> = None;
-    loop {
-        let page = store.swa_credentials_page(after.as_ref().map(|(a, u)| (a.as_str(), u.as_str())), PAGE).await?;
-        for row in &page {
-            if let Some(sealed) = reseal(&person_context(&row.app_id, &row.user_id), &row.sealed_password, &mut report) {
-                if store.reseal_swa_credential(&row.app_id, &row.user_id, &row.sealed_password, &sealed).await? {
-                    report.rewrapped += 1;
-                } else {
-                    report.raced += 1;
-                }
-            }
-        }
-        match page.last() {
-            Some(last) if page.len() as i64 == PAGE => after = Some((last.app_id.clone(), last.user_id.clone())),
-            _ => break,
-        }
-    }
-    let mut after: Option<String> = None;
-    loop {
-        let page = store.swa_shared_passwords_page(after.as_deref(), PAGE).await?;
-        for row in &page {
-            if let Some(sealed) = reseal(&shared_context(&row.app_id), &row.sealed_password, &mut report) {
-                if store.reseal_swa_shared_password(&row.app_id, &row.sealed_password, &sealed).await? {
-                    report.rewrapped += 1;
-                } else {
-                    report.raced += 1;
-                }
-            }
-        }
-        match page.last() {
-            Some(last) if page.len() as i64 == PAGE => after = Some(last.app_id.clone()),
-            _ => break,
-        }
-    }
-    Ok(report)
 }
 
 /// Fills `settings.signOn.loginUrl` of a catalog SWA app from the entry's

@@ -17,6 +17,7 @@ use url::Url;
 use crate::client::{ApplicationType, Client, GrantType};
 use crate::error::{ErrorCode, OAuthError};
 use crate::pkce;
+use crate::policy::{PolicyRequest, Subject};
 use crate::scope::Scopes;
 use crate::store::{token_hash, AuthorizationCode};
 use crate::Provider;
@@ -253,8 +254,9 @@ pub fn authorize(
 
 /// OIDC Core §3.1.2.3: the user must authenticate when there is no session,
 /// `prompt=login` asks for it, or the session is older than `max_age`; with
-/// `prompt=none` that is `login_required` instead (§3.1.2.6). Consent
-/// likewise, with `consent_required`.
+/// `prompt=none` that is `login_required` instead (§3.1.2.6). Once the user
+/// is known, the server's access policies must allow the request
+/// ([`check_access_policy`]). Consent likewise, with `consent_required`.
 fn decide_interaction(
     p: &Provider<'_>,
     v: ValidatedAuthorization,
@@ -263,19 +265,20 @@ fn decide_interaction(
 ) -> AuthorizeDecision {
     let now = p.clock.now();
     let too_old = |s: &LoginSession| v.max_age.is_some_and(|max| (now - s.auth_time).whole_seconds() > max);
-    let needs_login = match session {
-        None => true,
-        Some(s) => (v.prompt.login && !done.logged_in) || too_old(s),
-    };
-    if needs_login {
-        if v.prompt.none {
-            let e = OAuthError::new(ErrorCode::LoginRequired, "The user must log in.");
-            return AuthorizeDecision::Respond(v.error(p, &e));
+    let session = match session {
+        Some(s) if !((v.prompt.login && !done.logged_in) || too_old(s)) => s,
+        _ => {
+            if v.prompt.none {
+                let e = OAuthError::new(ErrorCode::LoginRequired, "The user must log in.");
+                return AuthorizeDecision::Respond(v.error(p, &e));
+            }
+            return AuthorizeDecision::Login(v);
         }
-        return AuthorizeDecision::Login(v);
+    };
+    if let Err(e) = check_access_policy(p, &v, session) {
+        return AuthorizeDecision::Respond(v.error(p, &e));
     }
-    let needs_consent = (v.prompt.consent || v.client.consent_required) && !done.consented;
-    if needs_consent {
+    if needs_consent(p, &v, session, done) {
         if v.prompt.none {
             let e = OAuthError::new(ErrorCode::ConsentRequired, "The user must consent.");
             return AuthorizeDecision::Respond(v.error(p, &e));
@@ -283,6 +286,37 @@ fn decide_interaction(
         return AuthorizeDecision::Consent(v);
     }
     AuthorizeDecision::Ready(v)
+}
+
+/// Okta's access policies of a custom server: the first active policy
+/// covering the client, by priority, with an active rule for the code grant,
+/// the user and every requested scope; otherwise `access_denied` ("Policy
+/// evaluation failed …"). The token endpoint evaluates them again.
+fn check_access_policy(p: &Provider<'_>, v: &ValidatedAuthorization, session: &LoginSession) -> Result<(), OAuthError> {
+    if p.server.access_policies.is_none() {
+        return Ok(());
+    }
+    let user = p.users.user(&session.user_id).ok_or_else(crate::policy::no_matching_policy)?;
+    let request = PolicyRequest {
+        client_id: &v.client.client_id,
+        grant_type: GrantType::AuthorizationCode.as_str(),
+        subject: Some(Subject { user_id: &session.user_id, group_ids: &user.group_ids }),
+        scopes: &v.scopes,
+    };
+    p.server.token_policy(&request).map(|_| ())
+}
+
+/// OIDC Core §3.1.2.1 `prompt=consent` always asks (once per transaction).
+/// An app that requires consent asks unless the user consented before to
+/// every requested scope for this client on this server.
+fn needs_consent(p: &Provider<'_>, v: &ValidatedAuthorization, session: &LoginSession, done: Interactions) -> bool {
+    if done.consented {
+        return false;
+    }
+    if v.prompt.consent {
+        return true;
+    }
+    v.client.consent_required && !v.scopes.is_subset_of(&p.consents.consented_scopes(&session.user_id, &v.client.client_id))
 }
 
 impl ValidatedAuthorization {
@@ -663,6 +697,77 @@ mod tests {
         assert_eq!(outcome(&d), "consent");
         let d = run(&bed, "0oaconsent", &[Set("prompt", "none")], true, Interactions::default());
         assert_eq!(outcome(&d), "redirect:consent_required");
+    }
+
+    #[test]
+    fn remembered_consent_covers_the_scopes_it_names() {
+        let bed = TestBed::with_clients();
+        let mut c = Client::web("0oaconsent", vec![WEB_REDIRECT.into()]);
+        c.consent_required = true;
+        bed.add_client(c, None);
+        bed.consents.remember("00ualice", "0oaconsent", "openid profile");
+        let cases: [(&str, &[Edit], &str); 5] = [
+            ("covered", &[], "ready"),
+            ("covered, prompt=none", &[Set("prompt", "none")], "ready"),
+            ("prompt=consent asks anyway", &[Set("prompt", "consent")], "consent"),
+            ("a new scope asks", &[Set("scope", "openid email")], "consent"),
+            ("narrower is covered", &[Set("scope", "openid")], "ready"),
+        ];
+        for (name, edits, expected) in cases {
+            assert_eq!(outcome(&run(&bed, "0oaconsent", edits, true, Interactions::default())), expected, "{name}");
+        }
+        // Another person's consent is theirs.
+        let mut bob = alice_session();
+        bob.user_id = "00ubob".into();
+        let request = AuthorizationRequest::from_pairs(base("0oaconsent"));
+        assert_eq!(outcome(&authorize(&bed.provider(), &request, Some(&bob), Interactions::default())), "consent");
+    }
+
+    #[test]
+    fn access_policies_decide_after_login() {
+        use crate::policy::{AccessPolicy, PolicyRule, TokenPolicy, ALL_CLIENTS, ANY_SCOPE};
+        let mut bed = TestBed::with_clients();
+        let rule = |scopes: &[&str], groups: &[&str]| PolicyRule {
+            id: "0pr1".into(),
+            name: "r".into(),
+            priority: 1,
+            active: true,
+            grant_types: vec!["authorization_code".into()],
+            users: vec![],
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+            scopes: scopes.iter().map(|g| (*g).to_owned()).collect(),
+            token: TokenPolicy::OKTA_DEFAULT,
+        };
+        let policy = |clients: &[&str], rule: PolicyRule| AccessPolicy {
+            id: "00p1".into(),
+            name: "p".into(),
+            priority: 1,
+            active: true,
+            clients: clients.iter().map(|c| (*c).to_owned()).collect(),
+            rules: vec![rule],
+        };
+        let cases: Vec<(&str, Vec<AccessPolicy>, bool, &str)> = vec![
+            ("no policy at all", vec![], true, "redirect:access_denied"),
+            ("no session: login first", vec![], false, "login"),
+            ("every client, any scope", vec![policy(&[ALL_CLIENTS], rule(&[ANY_SCOPE], &["EVERYONE"]))], true, "ready"),
+            ("another client only", vec![policy(&["0oaother"], rule(&[ANY_SCOPE], &["EVERYONE"]))], true, "redirect:access_denied"),
+            ("scope not in the rule", vec![policy(&[WEB], rule(&["openid"], &["EVERYONE"]))], true, "redirect:access_denied"),
+            ("scopes in the rule", vec![policy(&[WEB], rule(&["openid", "profile"], &["EVERYONE"]))], true, "ready"),
+            ("alice's group", vec![policy(&[WEB], rule(&[ANY_SCOPE], &["00gadmins"]))], true, "ready"),
+            ("another group", vec![policy(&[WEB], rule(&[ANY_SCOPE], &["00gother"]))], true, "redirect:access_denied"),
+        ];
+        for (name, policies, session, expected) in cases {
+            bed.server.access_policies = Some(policies);
+            let d = run(&bed, WEB, &[], session, Interactions::default());
+            assert_eq!(outcome(&d), expected, "{name}");
+            if let AuthorizeDecision::Respond(r) = d {
+                assert_eq!(
+                    r.param("error_description"),
+                    Some("Policy evaluation failed for this request, please check the policy configurations."),
+                    "{name}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub struct UserClaims {
     pub phone_number_verified: Option<bool>,
     /// Group names; filtered by the server's groups filter when released.
     pub groups: Vec<String>,
+    /// Group ids, for the people conditions of access policy rules; never
+    /// released as a claim.
+    pub group_ids: Vec<String>,
 }
 
 impl UserClaims {
@@ -91,9 +94,31 @@ impl UserClaims {
             put("phone_number_verified", self.phone_number_verified.map(Value::Bool));
         }
         if let (true, Some(filter)) = (scopes.contains("groups"), groups_filter) {
-            let groups: Vec<Value> =
-                self.groups.iter().filter(|g| filter.admits(g)).map(|g| Value::String(g.clone())).collect();
-            put("groups", Some(Value::Array(groups)));
+            put("groups", Some(self.filtered_groups(filter)));
+        }
+        out
+    }
+
+    /// The names of the user's groups that `filter` admits, as a JSON array.
+    pub fn filtered_groups(&self, filter: &GroupFilter) -> Value {
+        Value::Array(self.groups.iter().filter(|g| filter.admits(g)).map(|g| Value::String(g.clone())).collect())
+    }
+
+    /// The claims an ID token or UserInfo response releases for `scopes`,
+    /// with an app's own groups claim when it has one (Okta's groups claim
+    /// of an OIDC app on the org authorization server): its name and filter
+    /// replace the server's `groups`, still released only with the
+    /// `groups` scope.
+    pub fn for_client(
+        &self,
+        scopes: &Scopes,
+        groups_filter: Option<&GroupFilter>,
+        app_claim: Option<&crate::client::GroupsClaim>,
+    ) -> Map<String, Value> {
+        let Some(claim) = app_claim else { return self.for_scopes(scopes, groups_filter) };
+        let mut out = self.for_scopes(scopes, None);
+        if scopes.contains("groups") {
+            out.insert(claim.name.clone(), self.filtered_groups(&claim.filter));
         }
         out
     }
@@ -140,5 +165,17 @@ mod tests {
         assert_eq!(claims["groups"], serde_json::json!(["app-admins"]));
         let none = alice().for_scopes(&Scopes::parse("groups").unwrap(), None);
         assert!(!none.contains_key("groups"));
+    }
+
+    #[test]
+    fn an_apps_groups_claim_replaces_the_servers() {
+        let claim = crate::client::GroupsClaim { name: "roles".into(), filter: GroupFilter::from_okta("REGEX", "app-.*").unwrap() };
+        let with = alice().for_client(&Scopes::parse("openid groups").unwrap(), Some(&GroupFilter::Any), Some(&claim));
+        assert_eq!(with.get("roles"), Some(&serde_json::json!(["app-admins"])));
+        assert!(!with.contains_key("groups"));
+        let without_scope = alice().for_client(&Scopes::parse("openid").unwrap(), Some(&GroupFilter::Any), Some(&claim));
+        assert!(without_scope.is_empty(), "the groups scope is still needed");
+        let server_only = alice().for_client(&Scopes::parse("groups").unwrap(), Some(&GroupFilter::Any), None);
+        assert_eq!(server_only["groups"], serde_json::json!(["Everyone", "app-admins"]));
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use vestibule_core::Secret;
 
 use crate::keys::{ClientJwks, SigningAlg};
+use crate::server::GroupFilter;
 
 /// OIDC Dynamic Client Registration §2 `application_type`, with Okta's
 /// `browser` (single-page) and `service` kinds.
@@ -94,6 +95,17 @@ pub struct Client {
     /// Whether the user must be asked to consent (Okta's `consent_method`
     /// REQUIRED) rather than the app being trusted.
     pub consent_required: bool,
+    /// The app's own groups claim for ID tokens of the org authorization
+    /// server (Okta's "Groups claim filter" on the app's Sign On tab).
+    pub groups_claim: Option<GroupsClaim>,
+}
+
+/// An app's groups claim: the claim's name and the filter of the groups it
+/// carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupsClaim {
+    pub name: String,
+    pub filter: GroupFilter,
 }
 
 impl Client {
@@ -113,6 +125,7 @@ impl Client {
             jwks: None,
             initiate_login_uri: None,
             consent_required: false,
+            groups_claim: None,
         }
     }
 

@@ -68,11 +68,12 @@ impl ErrorCode {
     }
 
     /// The HTTP status a JSON error response with this code carries
-    /// (RFC 6749 §5.2, RFC 6750 §3.1).
+    /// (RFC 6749 §5.2, RFC 6750 §3.1). A token request that the access
+    /// policies refuse is `access_denied` with 403, as Okta answers it.
     pub fn status(self) -> u16 {
         match self {
             Self::InvalidClient | Self::InvalidToken => 401,
-            Self::InsufficientScope => 403,
+            Self::InsufficientScope | Self::AccessDenied => 403,
             Self::ServerError => 500,
             _ => 400,
         }
@@ -212,6 +213,7 @@ mod tests {
             (OAuthError::invalid_token("bad \"quote\""), 401, Some("Bearer error=\"invalid_token\", error_description=\"bad quote\"")),
             (OAuthError::new(ErrorCode::InsufficientScope, "x"), 403, Some("Bearer error=\"insufficient_scope\", error_description=\"x\"")),
             (OAuthError::server_error(), 500, None),
+            (OAuthError::new(ErrorCode::AccessDenied, "x"), 403, None),
         ];
         for (e, status, header) in cases {
             assert_eq!(e.status(), status, "{e}");

@@ -61,7 +61,7 @@ fn access_token(p: &Provider<'_>, client: &Client, token: &str) -> Option<Value>
 fn refresh_token(p: &Provider<'_>, client: &Client, token: &str) -> Option<Value> {
     let rt = p.refresh_tokens.find(&token_hash(token))?;
     let now = p.clock.now();
-    let expires_at = rt.grant_expires_at.min(rt.issued_at + p.server.lifetimes.refresh_token_idle);
+    let expires_at = rt.grant_expires_at.min(rt.issued_at + rt.idle_window);
     let active = rt.client_id == client.client_id
         && rt.rotated.is_none()
         && !p.grants.is_grant_revoked(&rt.grant_id)

@@ -36,6 +36,8 @@ pub(crate) struct AccessTokenGrant<'a> {
     pub scopes: &'a Scopes,
     pub grant_id: &'a str,
     pub auth_time: Option<OffsetDateTime>,
+    /// From the access policy rule (custom servers) or the server.
+    pub lifetime: time::Duration,
 }
 
 /// Signs an access token with the current key of the server's access-token
@@ -45,7 +47,7 @@ pub(crate) struct AccessTokenGrant<'a> {
 /// tokens without a lookup per token issued.
 pub(crate) fn issue_access_token(p: &Provider<'_>, grant: &AccessTokenGrant<'_>) -> Result<(String, AccessToken), Error> {
     let now = p.clock.now();
-    let expires_at = now + p.server.lifetimes.access_token;
+    let expires_at = now + grant.lifetime;
     let key = p
         .keys
         .signing_key(p.server.access_token_alg)
@@ -111,7 +113,7 @@ pub(crate) fn issue_id_token(p: &Provider<'_>, grant: &IdTokenGrant<'_>) -> Resu
     let now = p.clock.now();
     let alg = grant.client.id_token_signed_response_alg;
     let key = p.keys.signing_key(alg).ok_or(Error::KeyRing("no key for the client's id_token_signed_response_alg"))?;
-    let mut claims = grant.user.for_scopes(grant.scopes, p.server.groups_filter.as_ref());
+    let mut claims = grant.user.for_client(grant.scopes, p.server.groups_filter.as_ref(), app_groups_claim(p, grant.client));
     claims.insert("iss".into(), json!(p.server.issuer));
     claims.insert("sub".into(), json!(grant.user.sub));
     claims.insert("aud".into(), json!(grant.client.client_id));
@@ -135,6 +137,12 @@ pub(crate) fn issue_id_token(p: &Provider<'_>, grant: &IdTokenGrant<'_>) -> Resu
         claims.insert("c_hash".into(), json!(alg.half_hash(code)));
     }
     key.sign_jwt("JWT", &claims)
+}
+
+/// An app's own groups claim applies on the org authorization server only;
+/// a custom server's claims are the server's (Okta's model).
+pub(crate) fn app_groups_claim<'c>(p: &Provider<'_>, client: &'c Client) -> Option<&'c crate::client::GroupsClaim> {
+    (p.server.kind == crate::server::ServerKind::Org).then_some(()).and(client.groups_claim.as_ref())
 }
 
 /// Validates one of our access tokens, as a resource server would (RFC 9068

@@ -47,6 +47,7 @@ pub mod keys;
 pub mod logout;
 pub mod management;
 pub mod pkce;
+pub mod policy;
 pub mod request;
 pub mod revoke;
 pub mod scope;
@@ -59,14 +60,15 @@ pub mod userinfo;
 pub(crate) mod testing;
 
 pub use claims::{Address, UserClaims};
-pub use client::{ApplicationType, Client, ClientLookup, GrantType, TokenEndpointAuthMethod};
+pub use client::{ApplicationType, Client, ClientLookup, GrantType, GroupsClaim, TokenEndpointAuthMethod};
 pub use error::{Error, ErrorCode, OAuthError};
 pub use issue::{validate_access_token, AccessToken};
 pub use keys::{ClientJwks, KeyRing, KeySlots, SigningAlg, SigningKey};
 pub use scope::Scopes;
 pub use server::{AuthorizationServer, GroupFilter, Lifetimes, ServerKind};
+pub use policy::{AccessPolicy, PolicyRule, TokenPolicy};
 pub use store::{
-    AuthorizationCode, AuthorizationCodeStore, CodeRedemption, GrantStore, JtiReplayCache, OsRandom, RandomSource,
+    AuthorizationCode, AuthorizationCodeStore, CodeRedemption, ConsentStore, GrantStore, JtiReplayCache, OsRandom, RandomSource,
     RefreshToken, RefreshTokenStore, UserDirectory,
 };
 
@@ -87,4 +89,5 @@ pub struct Provider<'a> {
     pub refresh_tokens: &'a dyn RefreshTokenStore,
     pub grants: &'a dyn GrantStore,
     pub jtis: &'a dyn JtiReplayCache,
+    pub consents: &'a dyn ConsentStore,
 }

@@ -1,9 +1,12 @@
 //! One authorization server's configuration: the org server
 //! (`/oauth2/v1/*`) or a custom one (`/oauth2/{authServerId}/v1/*`).
 
+use regex_automata::meta::Regex;
 use time::Duration;
 
+use crate::error::OAuthError;
 use crate::keys::SigningAlg;
+use crate::policy::{AccessPolicy, PolicyRequest, TokenPolicy};
 
 /// Which of Okta's two kinds of authorization server this is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +26,10 @@ pub struct ScopeDefinition {
     pub description: String,
 }
 
-/// How the `groups` claim is filtered, as Okta's groups claim filter.
+/// How the `groups` claim is filtered: Okta's `group_filter_type` with its
+/// `value` (OAuth2ClaimGroupFilterType). STARTS_WITH, EQUALS and CONTAINS
+/// ignore case, as Okta's do; REGEX is case-sensitive and must match the
+/// whole group name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupFilter {
     /// Every group the user is in.
@@ -31,15 +37,54 @@ pub enum GroupFilter {
     StartsWith(String),
     Equals(String),
     Contains(String),
+    Regex(GroupRegex),
+}
+
+/// A compiled REGEX filter, compared by its pattern.
+#[derive(Debug, Clone)]
+pub struct GroupRegex {
+    pattern: String,
+    regex: Regex,
+}
+
+impl PartialEq for GroupRegex {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern
+    }
+}
+
+impl Eq for GroupRegex {}
+
+impl GroupRegex {
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
 }
 
 impl GroupFilter {
+    /// From Okta's `group_filter_type` and `value`; `None` for an unknown
+    /// type or a pattern that does not compile. The pattern is the admin's:
+    /// it is anchored at both ends, and regex-automata bounds its size and
+    /// matches in linear time.
+    pub fn from_okta(filter_type: &str, value: &str) -> Option<Self> {
+        Some(match filter_type {
+            "STARTS_WITH" => Self::StartsWith(value.to_owned()),
+            "EQUALS" => Self::Equals(value.to_owned()),
+            "CONTAINS" => Self::Contains(value.to_owned()),
+            "REGEX" if value == ".*" => Self::Any,
+            "REGEX" => Self::Regex(GroupRegex { pattern: value.to_owned(), regex: Regex::new(&format!("^(?:{value})$")).ok()? }),
+            _ => return None,
+        })
+    }
+
     pub fn admits(&self, group: &str) -> bool {
+        let group_lower = || group.to_lowercase();
         match self {
             Self::Any => true,
-            Self::StartsWith(p) => group.starts_with(p.as_str()),
-            Self::Equals(v) => group == v,
-            Self::Contains(v) => group.contains(v.as_str()),
+            Self::StartsWith(p) => group_lower().starts_with(&p.to_lowercase()),
+            Self::Equals(v) => group_lower() == v.to_lowercase(),
+            Self::Contains(v) => group_lower().contains(&v.to_lowercase()),
+            Self::Regex(r) => r.regex.is_match(group),
         }
     }
 }
@@ -102,6 +147,12 @@ pub struct AuthorizationServer {
     /// The algorithm access tokens are signed with. RS256 by default, which
     /// every resource server supports; ES256 or EdDSA sign many times faster.
     pub access_token_alg: SigningAlg,
+    /// The access policies of a custom server, evaluated for every
+    /// authorization and token request. `None` evaluates none (the org
+    /// server, which has no policies); `Some` with no policy denies every
+    /// request, as Okta does for a custom server without one. The gateway
+    /// sets them for every custom server.
+    pub access_policies: Option<Vec<AccessPolicy>>,
 }
 
 impl AuthorizationServer {
@@ -116,6 +167,7 @@ impl AuthorizationServer {
             groups_filter: Some(GroupFilter::Any),
             lifetimes: Lifetimes::default(),
             access_token_alg: SigningAlg::Rs256,
+            access_policies: None,
         }
     }
 
@@ -131,6 +183,24 @@ impl AuthorizationServer {
             groups_filter: Some(GroupFilter::Any),
             lifetimes: Lifetimes::default(),
             access_token_alg: SigningAlg::Rs256,
+            access_policies: None,
+        }
+    }
+
+    /// The token lifetimes for a request: on a custom server those of the
+    /// access policy rule that matches it ([`crate::policy::evaluate`]), or
+    /// Okta's `access_denied` when none does; on the org server the
+    /// server's own lifetimes.
+    pub fn token_policy(&self, request: &PolicyRequest<'_>) -> Result<TokenPolicy, OAuthError> {
+        match &self.access_policies {
+            None => Ok(TokenPolicy {
+                access_token: self.lifetimes.access_token,
+                refresh_token: Some(self.lifetimes.refresh_token_absolute),
+                refresh_window: self.lifetimes.refresh_token_idle,
+            }),
+            Some(policies) => {
+                crate::policy::evaluate(policies, request).map(|m| m.rule.token).ok_or_else(crate::policy::no_matching_policy)
+            }
         }
     }
 
@@ -210,9 +280,19 @@ mod tests {
             (GroupFilter::Equals("admins".into()), "admins", true),
             (GroupFilter::Equals("admins".into()), "admins2", false),
             (GroupFilter::Contains("dmin".into()), "admins", true),
+            (GroupFilter::StartsWith("APP-".into()), "app-admins", true),
+            (GroupFilter::Equals("Admins".into()), "admins", true),
+            (GroupFilter::Contains("DMIN".into()), "Admins", true),
+            (GroupFilter::from_okta("REGEX", "team-(a|b)").unwrap(), "team-a", true),
+            (GroupFilter::from_okta("REGEX", "team-(a|b)").unwrap(), "team-ab", false),
+            (GroupFilter::from_okta("REGEX", "team").unwrap(), "my-team", false),
+            (GroupFilter::from_okta("REGEX", "Team").unwrap(), "team", false),
+            (GroupFilter::from_okta("REGEX", ".*").unwrap(), "anything", true),
         ];
         for (filter, group, expected) in cases {
             assert_eq!(filter.admits(group), expected, "{filter:?} {group}");
         }
+        assert!(GroupFilter::from_okta("REGEX", "(").is_none());
+        assert!(GroupFilter::from_okta("SOUNDS_LIKE", "x").is_none());
     }
 }

@@ -72,6 +72,9 @@ pub struct RefreshToken {
     pub issued_at: OffsetDateTime,
     /// The grant's absolute end; rotation does not move it.
     pub grant_expires_at: OffsetDateTime,
+    /// The token expires when not used for this long after `issued_at`:
+    /// the refresh window of the access policy rule it was issued under.
+    pub idle_window: time::Duration,
     /// When this token was exchanged for a successor, and the successor's hash.
     pub rotated: Option<(OffsetDateTime, String)>,
 }
@@ -93,6 +96,16 @@ pub trait GrantStore: Send + Sync {
     fn is_grant_revoked(&self, grant_id: &str) -> bool;
     fn revoke_access_token(&self, jti: &str, expires_at: OffsetDateTime);
     fn is_access_token_revoked(&self, jti: &str) -> bool;
+}
+
+/// Consent the user has given before (Okta's `OAuth2ScopeConsentGrant`s
+/// with source `END_USER`), per user, client and authorization server.
+/// The gateway records a consent when the user allows a request; this
+/// trait only reads, so that an authorization whose scopes are all covered
+/// does not ask again (unless `prompt=consent`).
+pub trait ConsentStore: Send + Sync {
+    /// The scopes `user_id` has consented to for `client_id` on this server.
+    fn consented_scopes(&self, user_id: &str, client_id: &str) -> Scopes;
 }
 
 /// Remembers the `jti` of client assertions until they expire (RFC 7523 §3

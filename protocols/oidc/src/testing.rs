@@ -109,6 +109,23 @@ impl GrantStore for FakeGrants {
     }
 }
 
+/// Consents by (user, client).
+#[derive(Default)]
+pub struct FakeConsents(pub Mutex<HashMap<(String, String), crate::scope::Scopes>>);
+
+impl FakeConsents {
+    pub fn remember(&self, user_id: &str, client_id: &str, scopes: &str) {
+        let scopes = crate::scope::Scopes::parse(scopes).unwrap();
+        self.0.lock().unwrap().insert((user_id.to_owned(), client_id.to_owned()), scopes);
+    }
+}
+
+impl ConsentStore for FakeConsents {
+    fn consented_scopes(&self, user_id: &str, client_id: &str) -> crate::scope::Scopes {
+        self.0.lock().unwrap().get(&(user_id.to_owned(), client_id.to_owned())).cloned().unwrap_or_default()
+    }
+}
+
 #[derive(Default)]
 pub struct FakeJtis(pub Mutex<HashSet<String>>);
 
@@ -152,6 +169,7 @@ pub struct TestBed {
     pub refresh_tokens: FakeRefreshTokens,
     pub grants: FakeGrants,
     pub jtis: FakeJtis,
+    pub consents: FakeConsents,
 }
 
 impl TestBed {
@@ -167,6 +185,7 @@ impl TestBed {
             refresh_tokens: FakeRefreshTokens::default(),
             grants: FakeGrants::default(),
             jtis: FakeJtis::default(),
+            consents: FakeConsents::default(),
         };
         bed.users.0.lock().unwrap().insert(
             "00ualice".into(),
@@ -176,6 +195,7 @@ impl TestBed {
                 email: Some("alice@example.com".into()),
                 email_verified: Some(true),
                 groups: vec!["Everyone".into(), "app-admins".into()],
+                group_ids: vec!["00geveryone".into(), "00gadmins".into()],
                 ..UserClaims::default()
             },
         );
@@ -202,6 +222,7 @@ impl TestBed {
             refresh_tokens: &self.refresh_tokens,
             grants: &self.grants,
             jtis: &self.jtis,
+            consents: &self.consents,
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::client_auth::authenticate_client;
 use crate::error::OAuthError;
 use crate::issue::{issue_access_token, issue_id_token, AccessTokenGrant, IdTokenGrant};
 use crate::pkce;
+use crate::policy::{PolicyRequest, Subject, TokenPolicy};
 use crate::request::FormRequest;
 use crate::scope::Scopes;
 use crate::server::OIDC_SCOPES;
@@ -100,6 +101,7 @@ fn authorization_code_grant(p: &Provider<'_>, client: &Client, request: &FormReq
     }
     let code = exchange.code;
     let user = p.users.user(&code.user_id).ok_or_else(|| OAuthError::invalid_grant("The user is no longer active."))?;
+    let policy = user_token_policy(p, client, &user, &code.scopes)?;
     issue_user_tokens(
         p,
         client,
@@ -114,8 +116,27 @@ fn authorization_code_grant(p: &Provider<'_>, client: &Client, request: &FormReq
             nonce: code.nonce.as_deref(),
             code: Some(code_value),
             grant_expires_at: None,
+            policy,
         },
     )
+}
+
+/// The access policy rule for a person's tokens (custom servers), checked
+/// again at every exchange and refresh: a policy changed since the
+/// authorization applies to the next token. Okta evaluates a refresh with
+/// the grant it came from, `authorization_code`.
+fn user_token_policy(
+    p: &Provider<'_>,
+    client: &Client,
+    user: &crate::claims::UserClaims,
+    scopes: &Scopes,
+) -> Result<TokenPolicy, OAuthError> {
+    p.server.token_policy(&PolicyRequest {
+        client_id: &client.client_id,
+        grant_type: GrantType::AuthorizationCode.as_str(),
+        subject: Some(Subject { user_id: &user.sub, group_ids: &user.group_ids }),
+        scopes,
+    })
 }
 
 /// RFC 6749 §4.1.2: a code is used once. A second redemption means the code
@@ -215,6 +236,7 @@ fn refresh_token_grant(p: &Provider<'_>, client: &Client, request: &FormRequest)
     }
     let user = p.users.user(&refresh.token.user_id).ok_or_else(|| OAuthError::invalid_grant("The user is no longer active."))?;
     let scopes = requested_refresh_scopes(&refresh)?;
+    let policy = user_token_policy(p, client, &user, &scopes)?;
     let rotating = check_not_reused(p, &refresh)?;
     let t = &refresh.token;
     let response = issue_user_tokens(
@@ -231,6 +253,7 @@ fn refresh_token_grant(p: &Provider<'_>, client: &Client, request: &FormRequest)
             nonce: None,
             code: None,
             grant_expires_at: Some(t.grant_expires_at),
+            policy,
         },
     )?;
     if let Some(new_hash) = response.refresh_token.as_deref().map(token_hash) {
@@ -264,7 +287,7 @@ fn check_refresh_grant_not_revoked(p: &Provider<'_>, r: &Refresh<'_>) -> Result<
 /// The grant's absolute lifetime and the token's idle lifetime (RFC 9700 §4.14.2).
 fn check_refresh_not_expired(p: &Provider<'_>, r: &Refresh<'_>) -> Result<(), OAuthError> {
     let now = p.clock.now();
-    if now >= r.token.grant_expires_at || now >= r.token.issued_at + p.server.lifetimes.refresh_token_idle {
+    if now >= r.token.grant_expires_at || now >= r.token.issued_at + r.token.idle_window {
         Err(OAuthError::invalid_grant("The refresh token has expired."))
     } else {
         Ok(())
@@ -327,10 +350,23 @@ fn client_credentials_grant(p: &Provider<'_>, client: &Client, request: &FormReq
     for (_, check) in CLIENT_CREDENTIALS_CHECKS {
         check(p, client, &scopes)?;
     }
+    let policy = p.server.token_policy(&PolicyRequest {
+        client_id: &client.client_id,
+        grant_type: GrantType::ClientCredentials.as_str(),
+        subject: None,
+        scopes: &scopes,
+    })?;
     let grant_id = format!("grant.{}", p.random.token());
     let (access_token, at) = issue_access_token(
         p,
-        &AccessTokenGrant { client_id: &client.client_id, user_id: None, scopes: &scopes, grant_id: &grant_id, auth_time: None },
+        &AccessTokenGrant {
+            client_id: &client.client_id,
+            user_id: None,
+            scopes: &scopes,
+            grant_id: &grant_id,
+            auth_time: None,
+            lifetime: policy.access_token,
+        },
     )?;
     Ok(TokenResponse {
         access_token,
@@ -394,7 +430,14 @@ struct UserGrant<'a> {
     code: Option<&'a str>,
     /// Set on refresh: the grant's absolute end, which rotation keeps.
     grant_expires_at: Option<time::OffsetDateTime>,
+    /// The lifetimes of the tokens issued.
+    policy: TokenPolicy,
 }
+
+/// A refresh token whose rule sets no absolute lifetime (Okta's 0) still
+/// needs an end for the store's clean-up; it is so far off that only the
+/// refresh window ends the grant in practice.
+const UNLIMITED_GRANT: time::Duration = time::Duration::days(365 * 100);
 
 /// Issues the access token, the ID token if `openid` was granted (OIDC Core
 /// §3.1.3.3) and a refresh token if `offline_access` was (OIDC Core §11).
@@ -407,6 +450,7 @@ fn issue_user_tokens(p: &Provider<'_>, client: &Client, g: UserGrant<'_>) -> Res
             scopes: g.scopes,
             grant_id: g.grant_id,
             auth_time: Some(g.auth_time),
+            lifetime: g.policy.access_token,
         },
     )?;
     let id_token = if g.scopes.contains("openid") {
@@ -441,7 +485,8 @@ fn issue_user_tokens(p: &Provider<'_>, client: &Client, g: UserGrant<'_>) -> Res
                 amr: g.amr.to_vec(),
                 session_id: g.session_id.map(str::to_owned),
                 issued_at: now,
-                grant_expires_at: g.grant_expires_at.unwrap_or(now + p.server.lifetimes.refresh_token_absolute),
+                grant_expires_at: g.grant_expires_at.unwrap_or(now + g.policy.refresh_token.unwrap_or(UNLIMITED_GRANT)),
+                idle_window: g.policy.refresh_window,
                 rotated: None,
             },
         );
@@ -463,6 +508,7 @@ mod tests {
     use super::*;
     use crate::issue::validate_access_token;
     use crate::testing::*;
+    use crate::store::RefreshTokenStore;
     use crate::ErrorCode;
 
     fn form(params: &[(&str, &str)], auth: Option<&str>) -> FormRequest {
@@ -810,6 +856,105 @@ mod tests {
         let r = bed.redeem_web_code(&bed.web_code("openid")).unwrap();
         assert_eq!(bed.keys.verify(&r.access_token).unwrap().alg, crate::SigningAlg::Es256);
         assert!(validate_access_token(&bed.provider(), &r.access_token).is_ok());
+    }
+
+    /// A server whose only policy covers the web client and the service
+    /// client with three rules: web sign-ins for alice's admins group with
+    /// 15-minute access tokens, an 8-hour refresh lifetime and a 2-hour window;
+    /// the service's reports.read; nothing else.
+    fn policy_bed() -> TestBed {
+        use crate::policy::{AccessPolicy, PolicyRule};
+        let mut bed = TestBed::with_clients().with_custom_scope("reports.read").with_custom_scope("reports.write");
+        let rule = |id: &str, priority, grant: &str, groups: &[&str], scopes: &[&str], token| PolicyRule {
+            id: id.into(),
+            name: id.into(),
+            priority,
+            active: true,
+            grant_types: vec![grant.into()],
+            users: vec![],
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            token,
+        };
+        let short = TokenPolicy {
+            access_token: time::Duration::minutes(15),
+            refresh_token: Some(time::Duration::hours(8)),
+            refresh_window: time::Duration::hours(2),
+        };
+        bed.server.access_policies = Some(vec![AccessPolicy {
+            id: "00pweb".into(),
+            name: "web".into(),
+            priority: 1,
+            active: true,
+            clients: vec![WEB.into(), SERVICE.into()],
+            rules: vec![
+                rule("0prweb", 1, "authorization_code", &["00gadmins"], &["openid", "email", "offline_access"], short),
+                rule("0prsvc", 2, "client_credentials", &[], &["reports.read"], TokenPolicy::OKTA_DEFAULT),
+            ],
+        }]);
+        bed
+    }
+
+    #[test]
+    fn rule_lifetimes_reach_the_tokens() {
+        let bed = policy_bed();
+        let r = bed.redeem_web_code(&bed.web_code("openid email offline_access")).unwrap();
+        assert_eq!(r.expires_in, 15 * 60);
+        let at = validate_access_token(&bed.provider(), &r.access_token).unwrap();
+        assert_eq!(at.expires_at, T0 + time::Duration::minutes(15), "exp is the rule's");
+        let rt = r.refresh_token.unwrap();
+        let stored = bed.refresh_tokens.find(&token_hash(&rt)).unwrap();
+        assert_eq!((stored.grant_expires_at, stored.idle_window), (T0 + time::Duration::hours(8), time::Duration::hours(2)));
+        // Used within the window, the token rotates; unused for longer it is dead.
+        bed.clock.advance(time::Duration::minutes(110));
+        let rt2 = bed.refresh_web(&rt).unwrap().refresh_token.unwrap();
+        bed.clock.advance(time::Duration::minutes(121));
+        assert_eq!(bed.refresh_web(&rt2).unwrap_err().code, ErrorCode::InvalidGrant, "past the window");
+    }
+
+    #[test]
+    fn the_token_endpoint_enforces_the_policies() {
+        let bed = policy_bed();
+        // A scope no rule allows for the code grant: denied at the exchange
+        // too (the authorization request was already refused; the code here
+        // was issued before the policy changed).
+        let mut open = policy_bed();
+        open.server.access_policies = None;
+        let code = open.web_code("openid profile");
+        open.server.access_policies = policy_bed().server.access_policies;
+        let err = open.redeem_web_code(&code).unwrap_err();
+        assert_eq!((err.code, err.status()), (ErrorCode::AccessDenied, 403));
+        // The rule for client_credentials lists reports.read only.
+        let cc = |scope: &str| {
+            token(&bed.provider(), &form(&[("grant_type", "client_credentials"), ("scope", scope)], Some(&basic(SERVICE, WEB_SECRET))))
+        };
+        assert_eq!(cc("reports.read").unwrap().expires_in, 3600);
+        // A refresh under a policy that no longer allows it is refused.
+        let rt = bed.redeem_web_code(&bed.web_code("openid offline_access")).unwrap().refresh_token.unwrap();
+        let mut later = bed;
+        if let Some(ps) = later.server.access_policies.as_mut() {
+            ps[0].rules[0].groups = vec!["00gsomeoneelse".into()];
+        }
+        assert_eq!(later.refresh_web(&rt).unwrap_err().code, ErrorCode::AccessDenied);
+    }
+
+    #[test]
+    fn a_rule_restricting_grant_types() {
+        let mut bed = policy_bed();
+        // The service client is covered, but no rule gives it the code grant;
+        // give the web client's rule only client_credentials: both refused.
+        if let Some(ps) = bed.server.access_policies.as_mut() {
+            ps[0].rules[0].grant_types = vec!["client_credentials".into()];
+        }
+        let request = crate::authorize::AuthorizationRequest::from_pairs([
+            ("client_id", WEB),
+            ("redirect_uri", WEB_REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+        ]);
+        let d = crate::authorize::authorize(&bed.provider(), &request, Some(&alice_session()), crate::authorize::Interactions::default());
+        let crate::authorize::AuthorizeDecision::Respond(r) = d else { panic!("expected an error redirect") };
+        assert_eq!(r.param("error"), Some("access_denied"));
     }
 
     #[test]

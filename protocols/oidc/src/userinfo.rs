@@ -18,7 +18,9 @@ pub fn userinfo(p: &Provider<'_>, authorization: Option<&str>) -> Result<Value, 
         return Err(OAuthError::new(ErrorCode::InsufficientScope, "The access token lacks the openid scope."));
     }
     let user = p.users.user(user_id).ok_or_else(|| OAuthError::invalid_token("The user is no longer active."))?;
-    let mut claims = user.for_scopes(&at.scopes, p.server.groups_filter.as_ref());
+    let client = p.clients.client(&at.client_id);
+    let app_claim = client.as_deref().and_then(|c| crate::issue::app_groups_claim(p, c));
+    let mut claims = user.for_client(&at.scopes, p.server.groups_filter.as_ref(), app_claim);
     claims.insert("sub".into(), json!(user.sub));
     Ok(Value::Object(claims))
 }

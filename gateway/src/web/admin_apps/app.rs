@@ -211,7 +211,7 @@ fn shown(value: &Value) -> String {
     }
 }
 
-fn sign_on_tab(admin: &Admin, view: &View, app: &AppInstance, outcome: &Outcome) -> Markup {
+async fn sign_on_tab(state: &AppState, admin: &Admin, view: &View, app: &AppInstance, outcome: &Outcome<'_>) -> Markup {
     let can = admin.can_manage();
     let protocol: Map<String, Value> = match app.sign_on_mode {
         SignOnMode::OpenIdConnect => app.settings.get("oauthClient").and_then(Value::as_object).cloned().unwrap_or_default(),
@@ -221,6 +221,10 @@ fn sign_on_tab(admin: &Admin, view: &View, app: &AppInstance, outcome: &Outcome)
     let options = match outcome.form {
         Some(f) => UsernameOptions::from_form(f),
         None => UsernameOptions::of(&app.credentials),
+    };
+    let saml = match app.sign_on_mode {
+        SignOnMode::Saml2 => super::saml_edit::sign_on_section(state, admin, view, app).await,
+        _ => html! {},
     };
     let labels = [
         ("credentials.userNameTemplate.type", "Application username format"),
@@ -240,9 +244,11 @@ fn sign_on_tab(admin: &Admin, view: &View, app: &AppInstance, outcome: &Outcome)
         }
         @if let Some(client_id) = app.credentials.get("oauthClient").and_then(|c| c.get("client_id")).and_then(Value::as_str) {
             p { "Client ID: " code { (client_id) } }
+            p { a href=(format!("/admin/apps/{}/oidc", app.id)) { @if can { "Edit OIDC settings" } @else { "OIDC settings" } } }
         }
         @if app.sign_on_mode == SignOnMode::Saml2 {
             p { a href=(format!("/app/{}/sso/saml/metadata", app.id)) { "Identity provider metadata" } " (give this to the app)" }
+            (saml)
         }
         @if app.sign_on_mode == SignOnMode::WsFederation {
             p { a href=(format!("/app/{}/sso/wsfed/metadata", app.id)) { "Federation metadata" } }
@@ -442,7 +448,7 @@ async fn render(state: &AppState, admin: &Admin, view: &View, app: &AppInstance,
     let here = app_url(app, tab);
     let content = match tab {
         Tab::General => general_tab(state, admin, view, app, outcome),
-        Tab::SignOn => sign_on_tab(admin, view, app, outcome),
+        Tab::SignOn => sign_on_tab(state, admin, view, app, outcome).await,
         Tab::Assignments => assignments_tab(state, admin, view, app, query, outcome).await,
     };
     let body = html! {

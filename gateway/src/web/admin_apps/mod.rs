@@ -15,10 +15,16 @@
 //! /assets/ and the page sets its own Content-Security-Policy allowing it.
 
 mod add;
+// The authorization-server pages draw with this module's toolkit, as a child.
+#[path = "../admin_authz/mod.rs"]
+mod admin_authz;
 mod app;
 mod catalog;
 mod create;
+mod forms;
 mod list;
+mod oidc_edit;
+mod saml_edit;
 
 use std::sync::Arc;
 
@@ -54,7 +60,16 @@ pub fn router() -> Router<AppState> {
         .route("/admin/apps/{id}/users/{user_id}/remove", post(app::unassign_user))
         .route("/admin/apps/{id}/groups", post(app::assign_group))
         .route("/admin/apps/{id}/groups/{group_id}/remove", post(app::unassign_group))
+        .route("/admin/apps/{id}/oidc", get(oidc_edit::show).post(oidc_edit::save))
+        .route("/admin/apps/{id}/oidc/secret", post(oidc_edit::new_secret))
+        .route("/admin/apps/{id}/oidc/grants", post(oidc_edit::grant))
+        .route("/admin/apps/{id}/oidc/grants/{grant_id}/revoke", post(oidc_edit::revoke))
+        .route("/admin/apps/{id}/saml", get(saml_edit::show).post(saml_edit::save))
+        .route("/admin/apps/{id}/saml/keys/generate", post(saml_edit::generate))
+        .route("/admin/apps/{id}/saml/keys/{kid}/activate", post(saml_edit::activate))
+        .route("/admin/apps/{id}/saml/keys/{kid}/remove", post(saml_edit::remove))
         .route("/assets/admin-apps.js", get(script))
+        .merge(admin_authz::router())
 }
 
 async fn script() -> impl IntoResponse {
@@ -135,6 +150,7 @@ impl View {
 enum Section {
     Applications,
     Catalog,
+    AuthorizationServers,
 }
 
 /// The Admin Console layout for the application pages, with their navigation.
@@ -151,6 +167,7 @@ fn shell(state: &AppState, admin: &Admin, csrf: &str, title: &str, section: Sect
                     a href="/admin" { "Overview" }
                     a href="/admin/apps" aria-current=[current(Section::Applications)] { "Applications" }
                     a href="/admin/apps/catalog" aria-current=[current(Section::Catalog)] { "Browse App Catalog" }
+                    a href="/admin/authorization-servers" aria-current=[current(Section::AuthorizationServers)] { "Authorization Servers" }
                     a href="/admin/tokens" { "API Tokens" }
                     a href="/app/UserHome" { "My Apps" }
                     span { "Signed in as " strong { (admin.person.user.display_name()) } }

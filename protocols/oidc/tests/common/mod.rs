@@ -38,6 +38,15 @@ impl UserDirectory for Users {
     }
 }
 
+/// Nobody has consented to anything.
+pub struct NoConsents;
+
+impl ConsentStore for NoConsents {
+    fn consented_scopes(&self, _: &str, _: &str) -> Scopes {
+        Scopes::default()
+    }
+}
+
 #[derive(Default)]
 pub struct Codes(Mutex<HashMap<String, (AuthorizationCode, bool)>>);
 
@@ -168,6 +177,7 @@ impl Bed {
             refresh_tokens: &self.refresh,
             grants: &self.grants,
             jtis: &self.jtis,
+            consents: &NoConsents,
         }
     }
 
