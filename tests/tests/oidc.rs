@@ -31,6 +31,7 @@ on_both_backends!(
     third_party_initiated_login_from_the_dashboard,
     custom_authorization_servers,
     interactions_response_modes_and_client_kinds,
+    consent_is_asked_remembered_and_revocable,
 );
 
 const REDIRECT: &str = "https://rp.example.com/callback";
@@ -590,9 +591,29 @@ async fn custom_authorization_servers(backend: Backend) {
     let (client_id, secret) = oidc_app(&gw, settings, json!({}), None).await;
     let flow = discover(&gw, &gw.url(&format!("/oauth2/{id}"))).await;
     assert!(flow.metadata.scopes_supported().unwrap().iter().any(|s| s.as_str() == "reports.read"));
+    // As in Okta, a new server has no access policy, and without one no
+    // request gets a token.
+    let (status, t) =
+        token_request(&gw, &flow, (&client_id, secret.as_deref().unwrap()), &[("grant_type", "client_credentials"), ("scope", "reports.read")]).await;
+    assert_eq!((status, t["error"].as_str()), (403, Some("access_denied")), "{t}");
+    let (status, policy) = json_of(gw.admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/policies")).json(&json!({
+        "type": "OAUTH_AUTHORIZATION_POLICY", "name": "Machines", "description": "Service apps", "priority": 1,
+        "conditions": { "clients": { "include": [client_id] } },
+    })))
+    .await;
+    assert_eq!(status, 201, "{policy}");
+    let policy_id = policy["id"].as_str().unwrap();
+    let (status, rule) = json_of(gw.admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/policies/{policy_id}/rules")).json(&json!({
+        "type": "RESOURCE_ACCESS", "name": "Reports for machines", "priority": 1,
+        "conditions": { "grantTypes": { "include": ["client_credentials"] }, "people": { "groups": { "include": ["EVERYONE"] } }, "scopes": { "include": ["reports.read"] } },
+        "actions": { "token": { "accessTokenLifetimeMinutes": 15, "refreshTokenLifetimeMinutes": 0, "refreshTokenWindowMinutes": 10080 } },
+    })))
+    .await;
+    assert_eq!(status, 201, "{rule}");
     let (status, t) =
         token_request(&gw, &flow, (&client_id, secret.as_deref().unwrap()), &[("grant_type", "client_credentials"), ("scope", "reports.read")]).await;
     assert_eq!(status, 200, "{t}");
+    assert_eq!(t["expires_in"], 900, "the rule's access token lifetime: {t}");
     // Keys rotate only after the next key has been published for the overlap.
     let (status, _) =
         json_of(gw.admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/credentials/lifecycle/keyRotate")).json(&json!({ "use": "sig" }))).await;
@@ -622,8 +643,26 @@ async fn custom_authorization_servers(backend: Backend) {
     .await;
     assert_eq!(status, 201, "{claim}");
     let (web, web_secret) = oidc_app(&gw, web_settings(), json!({}), Some(&alice_id)).await;
+    // The machines' policy does not cover this client: the authorization
+    // request comes back with access_denied until a policy does.
+    let b = browser();
     let started = authorize_url(&flow, &web, "openid groups", &[]);
-    let back = sign_in_and_authorize(&gw, &browser(), &started.url, GOOD_PASSWORD).await;
+    let back = sign_in_and_authorize(&gw, &b, &started.url, GOOD_PASSWORD).await;
+    assert_eq!(param(&back, "error").as_deref(), Some("access_denied"), "{back}");
+    let (status, policy) = json_of(gw.admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/policies")).json(&json!({
+        "type": "OAUTH_AUTHORIZATION_POLICY", "name": "People", "description": "Everyone's apps", "priority": 2,
+        "conditions": { "clients": { "include": ["ALL_CLIENTS"] } },
+    })))
+    .await;
+    assert_eq!(status, 201, "{policy}");
+    let (status, rule) = json_of(gw.admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/policies/{}/rules", policy["id"].as_str().unwrap())).json(&json!({
+        "type": "RESOURCE_ACCESS", "name": "Sign-in", "priority": 1,
+        "conditions": { "grantTypes": { "include": ["authorization_code"] }, "people": { "groups": { "include": ["EVERYONE"] } }, "scopes": { "include": ["*"] } },
+    })))
+    .await;
+    assert_eq!(status, 201, "{rule}");
+    let started = authorize_url(&flow, &web, "openid groups", &[]);
+    let back = sign_in_and_authorize(&gw, &b, &started.url, "unused: signed in").await;
     let code = param(&back, "code").unwrap();
     let (status, tokens) = token_request(
         &gw,
@@ -910,4 +949,137 @@ async fn interactions_response_modes_and_client_kinds(backend: Backend) {
 
 fn urlencoding_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Follows redirects within the gateway until the consent page, the
+/// relying party, or another page; returns the last response's URL and body
+/// (empty for the relying party).
+async fn follow(gw: &TestGateway, b: &reqwest::Client, start: &str) -> (String, String) {
+    let mut next = start.to_owned();
+    for _ in 0..10 {
+        if next.starts_with("http") && !next.starts_with(&gw.base) {
+            return (next, String::new());
+        }
+        let absolute = if next.starts_with('/') { gw.url(&next) } else { next.clone() };
+        let response = b.get(&absolute).send().await.unwrap();
+        if let Some(location) = response.headers().get(LOCATION) {
+            next = location.to_str().unwrap().to_owned();
+            continue;
+        }
+        return (absolute, response.text().await.unwrap());
+    }
+    panic!("too many redirects from {start}");
+}
+
+async fn consent(gw: &TestGateway, b: &reqwest::Client, page: &str, decision: &str) -> url::Url {
+    let (csrf, tx) = (hidden(page, "csrf").expect("csrf"), hidden(page, "tx").expect("tx"));
+    let r = b
+        .post(gw.url("/oauth2/v1/authorize/consent"))
+        .header("origin", &gw.base)
+        .form(&[("csrf", csrf.as_str()), ("tx", tx.as_str()), ("decision", decision)])
+        .send()
+        .await
+        .unwrap();
+    let location = r.headers().get(LOCATION).expect("a redirect after consent").to_str().unwrap().to_owned();
+    let (to, _) = follow(gw, b, &location).await;
+    url::Url::parse(&to).unwrap()
+}
+
+async fn consent_is_asked_remembered_and_revocable(backend: Backend) {
+    let gw = TestGateway::start(backend).await;
+    let alice_id = alice(&gw).await;
+    let mut settings = web_settings();
+    settings["consent_method"] = json!("REQUIRED");
+    let (client_id, secret) = oidc_app(&gw, settings, json!({}), Some(&alice_id)).await;
+    let secret = secret.unwrap();
+    let flow = discover(&gw, &gw.url("/oauth2/default")).await;
+    let b = browser();
+
+    // login_hint reaches the sign-in page's username field.
+    let started = authorize_url(&flow, &client_id, "openid email offline_access", &[("login_hint", ALICE)]);
+    let (at, page) = follow(&gw, &b, &started.url).await;
+    assert!(at.contains("/login?"), "{at}");
+    assert!(page.contains(&format!("name=\"username\" type=\"text\" autocomplete=\"username\" required value=\"{ALICE}\"")), "{page}");
+    let r = b
+        .post(gw.url("/login"))
+        .header("origin", &gw.base)
+        .form(&[("csrf", hidden(&page, "csrf").unwrap()), ("username", ALICE.into()), ("password", GOOD_PASSWORD.into()), ("fromURI", hidden(&page, "fromURI").unwrap())])
+        .send()
+        .await
+        .unwrap();
+    let (at, page) = follow(&gw, &b, r.headers()[LOCATION].to_str().unwrap()).await;
+    assert!(page.contains("Allow Relying Party to access your account?") && page.contains("offline_access"), "{at}: {page}");
+    assert!(!page.contains("logged_in"), "what the person did is kept by the gateway, not the form");
+
+    // Declining: access_denied at the client.
+    let back = consent(&gw, &b, &page, "deny").await;
+    assert_eq!(param(&back, "error").as_deref(), Some("access_denied"), "{back}");
+    // prompt=none cannot ask: consent_required.
+    let started = authorize_url(&flow, &client_id, "openid email", &[("prompt", "none")]);
+    let (back, _) = follow(&gw, &b, &started.url).await;
+    assert!(back.starts_with(REDIRECT) && back.contains("error=consent_required"), "{back}");
+
+    // Allowing: a code, and the consent is remembered for these scopes.
+    let started = authorize_url(&flow, &client_id, "openid email offline_access", &[]);
+    let (_, page) = follow(&gw, &b, &started.url).await;
+    let back = consent(&gw, &b, &page, "allow").await;
+    let code = param(&back, "code").expect("a code after consent");
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", REDIRECT), ("code_verifier", started.verifier.as_str())];
+    let (status, tokens) = token_request(&gw, &flow, (&client_id, &secret), &form).await;
+    assert_eq!(status, 200, "{tokens}");
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let started = authorize_url(&flow, &client_id, "openid email", &[]);
+    let (back, _) = follow(&gw, &b, &started.url).await;
+    assert!(back.starts_with(REDIRECT) && back.contains("code="), "remembered: no second question: {back}");
+    // A scope not consented to asks again; so does prompt=consent.
+    for (scope, extra) in [("openid email profile", None), ("openid email", Some(("prompt", "consent")))] {
+        let started = authorize_url(&flow, &client_id, scope, extra.as_slice());
+        let (_, page) = follow(&gw, &b, &started.url).await;
+        assert!(page.contains("Allow Relying Party"), "{scope} {extra:?}: {page}");
+    }
+
+    // The user-grants API: the consents, the client and its refresh token.
+    let (status, grants) = json_of(gw.admin(Method::GET, &format!("/api/v1/users/{alice_id}/grants?expand=scope"))).await;
+    assert_eq!(status, 200, "{grants}");
+    let mut scopes: Vec<&str> = grants.as_array().unwrap().iter().map(|g| g["scopeId"].as_str().unwrap()).collect();
+    scopes.sort();
+    assert_eq!(scopes, ["email", "offline_access", "openid"], "{grants}");
+    let g = &grants[0];
+    assert_eq!((g["source"].as_str(), g["clientId"].as_str(), g["userId"].as_str()), (Some("END_USER"), Some(client_id.as_str()), Some(alice_id.as_str())));
+    assert_eq!(g["issuer"], json!(gw.url("/oauth2/default")));
+    assert_eq!(g["_embedded"]["scope"]["id"], g["scopeId"]);
+    let (status, one) = json_of(gw.admin(Method::GET, &format!("/api/v1/users/{alice_id}/grants/{}", g["id"].as_str().unwrap()))).await;
+    assert_eq!((status, &one["id"]), (200, &g["id"]));
+    let (status, clients) = json_of(gw.admin(Method::GET, &format!("/api/v1/users/{ALICE}/clients"))).await;
+    assert_eq!(status, 200, "{clients}");
+    assert_eq!(clients[0]["client_id"], json!(client_id));
+    assert_eq!(clients[0]["client_name"], "Relying Party");
+    let (status, tokens) = json_of(gw.admin(Method::GET, &format!("/api/v1/users/{alice_id}/clients/{client_id}/tokens"))).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens.as_array().unwrap().len(), 1, "{tokens}");
+    assert!(tokens[0]["scopes"].as_array().unwrap().contains(&json!("offline_access")));
+    let (status, _) = json_of(gw.admin(Method::GET, &format!("/api/v1/users/{alice_id}/clients/{client_id}/tokens/oarnosuchtoken"))).await;
+    assert_eq!(status, 404);
+    let (status, e) = json_of(gw.admin(Method::GET, "/api/v1/users/nobody@example.com/grants")).await;
+    assert_eq!((status, e["errorCode"].as_str()), (404, Some("E0000007")), "{e}");
+    // A read-only admin reads, and may not revoke.
+    let reader = gw.admin_token_for_role("reader@example.com", "READ_ONLY_ADMIN").await;
+    let (status, _) = json_of(gw.with_token(&reader, Method::GET, &format!("/api/v1/users/{alice_id}/grants"))).await;
+    assert_eq!(status, 200);
+    let (status, e) = json_of(gw.with_token(&reader, Method::DELETE, &format!("/api/v1/users/{alice_id}/clients/{client_id}/grants"))).await;
+    assert_eq!((status, e["errorCode"].as_str()), (403, Some("E0000006")), "{e}");
+
+    // Revoking the client's grants ends its refresh token and asks again.
+    let revoked = gw.admin(Method::DELETE, &format!("/api/v1/users/{alice_id}/clients/{client_id}/grants")).send().await.unwrap();
+    assert_eq!(revoked.status(), 204);
+    let (status, e) = token_request(&gw, &flow, (&client_id, &secret), &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+    assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")), "{e}");
+    let (_, grants) = json_of(gw.admin(Method::GET, &format!("/api/v1/users/{alice_id}/grants"))).await;
+    assert_eq!(grants, json!([]));
+    let started = authorize_url(&flow, &client_id, "openid email", &[]);
+    let (_, page) = follow(&gw, &b, &started.url).await;
+    assert!(page.contains("Allow Relying Party"), "asked again: {page}");
+    let (_, logs) = json_of(gw.admin(Method::GET, "/api/v1/logs?filter=eventType+eq+%22app.oauth2.as.consent.revoke%22")).await;
+    assert_eq!(logs.as_array().map(Vec::len), Some(1), "{logs}");
+    gw.stop().await;
 }

@@ -15,6 +15,7 @@ mod backing;
 pub(crate) mod management;
 pub(crate) mod policies;
 pub(crate) mod runtime;
+mod user_grants;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
@@ -85,7 +86,7 @@ pub fn router() -> Router<AppState> {
     let r = both_servers!(r, "revoke", post, revoke);
     let r = both_servers!(r, "logout", get, logout);
     let r = both_servers!(r, "logout", post, logout);
-    r.merge(management::router()).merge(policies::router()).merge(app_claims::router())
+    r.merge(management::router()).merge(policies::router()).merge(app_claims::router()).merge(user_grants::router())
 }
 
 /// What every endpoint reads from the request: headers, the peer, the
@@ -335,16 +336,21 @@ async fn decide(
             if let Some(s) = &session {
                 crate::auth::end_session(state, s).await;
             }
-            match new_transaction(state, server, &params).await {
+            match new_transaction(state, server, &params, false).await {
                 Ok(tx) => {
                     let resume = format!("/oauth2/v1/authorize/resume?tx={tx}");
-                    redirect(&format!("/login?fromURI={}", urlencoding::encode(&resume)))
+                    let mut login = format!("/login?fromURI={}", urlencoding::encode(&resume));
+                    // OIDC Core §3.1.2.1: the sign-in page offers the hinted login.
+                    if let Some(hint) = v.login_hint.as_deref().filter(|h| !h.is_empty() && h.len() <= 256) {
+                        login.push_str(&format!("&login_hint={}", urlencoding::encode(hint)));
+                    }
+                    redirect(&login)
                 }
                 Err(r) => r,
             }
         }
-        AuthorizeDecision::Consent(v) => match new_transaction(state, server, &params).await {
-            Ok(tx) => consent_page(state, &req.headers, &tx, &v.client.client_id, &v.scopes.to_string(), logged_in).await,
+        AuthorizeDecision::Consent(v) => match new_transaction(state, server, &params, logged_in).await {
+            Ok(tx) => consent_page(state, &req.headers, &tx, &v.client.client_id, &v.scopes.to_string()).await,
             Err(r) => r,
         },
         AuthorizeDecision::Ready(v) => {
@@ -403,13 +409,18 @@ fn deliver(response: &AuthorizationResponse) -> Response {
     }
 }
 
-async fn new_transaction(state: &AppState, server: &LoadedServer, params: &[(String, String)]) -> Result<String, Response> {
+/// Keeps an authorization request while the person signs in or consents.
+/// `logged_in` records that they signed in during this request (so that
+/// `prompt=login` or `max_age` is satisfied when it resumes); it is kept
+/// here, never taken from the browser.
+async fn new_transaction(state: &AppState, server: &LoadedServer, params: &[(String, String)], logged_in: bool) -> Result<String, Response> {
     let id = crate::crypto::random_secret();
     let now = state.now();
     let data = json!({
         "server": server.record.id,
         "params": params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
         "created": now.unix_timestamp_nanos().to_string(),
+        "logged_in": logged_in,
     });
     state.store.put_oauth_transaction(&id, &data, now + TRANSACTION_LIFETIME).await.map_err(|e| server_error(&e))?;
     Ok(id)
@@ -419,6 +430,7 @@ struct Transaction {
     server: String,
     params: Vec<(String, String)>,
     created: time::OffsetDateTime,
+    logged_in: bool,
 }
 
 async fn load_transaction(state: &AppState, id: &str) -> Result<Transaction, Response> {
@@ -442,7 +454,12 @@ async fn load_transaction(state: &AppState, id: &str) -> Result<Transaction, Res
         .and_then(|t| t.parse::<i128>().ok())
         .and_then(|t| time::OffsetDateTime::from_unix_timestamp_nanos(t).ok())
         .ok_or_else(expired)?;
-    Ok(Transaction { server: data["server"].as_str().unwrap_or_default().to_owned(), params, created })
+    Ok(Transaction {
+        server: data["server"].as_str().unwrap_or_default().to_owned(),
+        params,
+        created,
+        logged_in: data["logged_in"].as_bool().unwrap_or(false),
+    })
 }
 
 fn query_value(req: &Req, name: &str) -> String {
@@ -467,7 +484,7 @@ async fn resume(State(state): State<AppState>, req: Req) -> Response {
     decide(&state, &server, &req, tx.params, Interactions::default(), Some(tx.created)).await
 }
 
-async fn consent_page(state: &AppState, headers: &HeaderMap, tx: &str, client_id: &str, scopes: &str, logged_in: bool) -> Response {
+async fn consent_page(state: &AppState, headers: &HeaderMap, tx: &str, client_id: &str, scopes: &str) -> Response {
     let (csrf, set) = crate::web::csrf_token(state, headers);
     let label = match crate::apps::cache::app(state, client_id).await {
         Ok(Some(app)) => app.label.clone(),
@@ -484,7 +501,6 @@ async fn consent_page(state: &AppState, headers: &HeaderMap, tx: &str, client_id
                 form method="post" action="/oauth2/v1/authorize/consent" {
                     (crate::web::csrf_field(&csrf))
                     input type="hidden" name="tx" value=(tx);
-                    input type="hidden" name="logged_in" value=(if logged_in { "1" } else { "" });
                     button type="submit" name="decision" value="allow" { "Allow" }
                     button type="submit" name="decision" value="deny" { "Don't allow" }
                 }
@@ -509,21 +525,52 @@ async fn consent_submit(State(state): State<AppState>, req: Req) -> Response {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let allowed = field("decision") == "allow";
-    let logged_in = field("logged_in") == "1";
-    if !allowed {
-        let request = AuthorizationRequest::from_pairs(tx.params.clone());
+    let Some(session) = crate::auth::session(&state, &req.headers).await else {
+        return crate::web::error_page(&state, StatusCode::BAD_REQUEST, "Sign-in request expired", "Go back to the application and sign in again.");
+    };
+    // The request as validated again: its client, redirect and scopes.
+    let request = AuthorizationRequest::from_pairs(tx.params.clone());
+    let validated = {
         let backing = Backing::new(&state, &server);
         let p = backing.provider();
         let decision = tokio::task::block_in_place(|| {
             oidc::authorize::authorize(&p, &request, None, Interactions { logged_in: true, consented: true })
         });
-        if let AuthorizeDecision::Login(v) | AuthorizeDecision::Ready(v) | AuthorizeDecision::Consent(v) = decision {
-            return deliver(&v.error(&p, &OAuthError::new(ErrorCode::AccessDenied, "The user denied the request.")));
+        match decision {
+            AuthorizeDecision::Login(v) | AuthorizeDecision::Ready(v) | AuthorizeDecision::Consent(v) => v,
+            AuthorizeDecision::Respond(response) => return deliver(&response),
+            AuthorizeDecision::ShowErrorPage(e) => {
+                return crate::web::error_page(&state, StatusCode::BAD_REQUEST, "Sign-in request refused", &e.description)
+            }
         }
-        return crate::web::error_page(&state, StatusCode::BAD_REQUEST, "Sign-in request refused", "The request is no longer valid.");
+    };
+    if field("decision") != "allow" {
+        let backing = Backing::new(&state, &server);
+        let p = backing.provider();
+        return deliver(&validated.error(&p, &OAuthError::new(ErrorCode::AccessDenied, "The user denied the request.")));
     }
-    decide(&state, &server, &req, tx.params, Interactions { logged_in, consented: true }, None).await
+    // Remembered (Okta's END_USER consent grants), so that the next request
+    // for these scopes does not ask again unless it says prompt=consent.
+    let scopes: Vec<String> = validated.scopes.iter().map(str::to_owned).collect();
+    if let Err(e) = state
+        .store
+        .insert_consents(&session.user_id, &validated.client.client_id, &server.record.id, &server.server.issuer, &scopes, state.now())
+        .await
+    {
+        return server_error(&e);
+    }
+    if let Ok(Some(person)) = crate::auth::load_principal(&state, &session.user_id).await {
+        let client = crate::auth::client_info(&req.headers, req.peer);
+        state
+            .log(
+                EventBuilder::new("app.oauth2.as.consent.grant", "User granted consent", Actor::user(&person.user), &client)
+                    .target(Target::other(&validated.client.client_id, "AppInstance", &validated.client.client_id))
+                    .debug("scope", validated.scopes.to_string())
+                    .debug("authorizationServer", server.record.id.clone()),
+            )
+            .await;
+    }
+    decide(&state, &server, &req, tx.params, Interactions { logged_in: tx.logged_in, consented: true }, None).await
 }
 
 // ---------------------------------------------------------------------------

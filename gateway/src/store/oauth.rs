@@ -452,6 +452,7 @@ impl Store {
     /// Stores a refresh token with a public id (`oar…`) for the user-grants
     /// API, and its person, so that a person's tokens can be listed.
     pub async fn insert_refresh_token(&self, server_id: &str, token_hash: &str, token: &RefreshToken) -> Result<()> {
+        let id = vestibule_core::id::generate("oar", &mut rand::thread_rng());
         sqlx::query(
             "INSERT INTO oauth_refresh_tokens (token_hash, server_id, grant_id, client_id, data, expires_at, id, user_id, created) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -462,7 +463,7 @@ impl Store {
         .bind(&token.client_id)
         .bind(refresh_to_json(token))
         .bind(ts(token.grant_expires_at))
-        .bind(vestibule_core::id::generate("oar", &mut rand::thread_rng()))
+        .bind(id)
         .bind(&token.user_id)
         .bind(ts(token.issued_at))
         .execute(self.pool())
@@ -813,11 +814,12 @@ impl Store {
     pub async fn insert_consents(&self, user_id: &str, client_id: &str, server_id: &str, issuer: &str, scopes: &[String], at: OffsetDateTime) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         for scope in scopes {
+            let id = vestibule_core::id::generate("oag", &mut rand::thread_rng());
             sqlx::query(&format!(
                 "INSERT INTO oauth_consents ({CONSENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
                  ON CONFLICT (user_id, client_id, server_id, scope) DO NOTHING"
             ))
-            .bind(vestibule_core::id::generate("oag", &mut rand::thread_rng()))
+            .bind(id)
             .bind(user_id)
             .bind(client_id)
             .bind(server_id)

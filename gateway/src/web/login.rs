@@ -18,6 +18,9 @@ use crate::syslog::{Actor, Target};
 pub struct LoginQuery {
     #[serde(rename = "fromURI")]
     from_uri: Option<String>,
+    /// OIDC Core §3.1.2.1 `login_hint`, passed on from an authorization
+    /// request: the username field starts with it.
+    login_hint: Option<String>,
 }
 
 const HOME: &str = "/app/UserHome";
@@ -38,9 +41,10 @@ fn login_form(state: &AppState, csrf: &str, from: &str, username: &str, error: O
                     input type="hidden" name="fromURI" value=(from);
                     label for="username" { "Username" }
                     input id="username" name="username" type="text" autocomplete="username" required
-                        autofocus value=(username) aria-describedby=[error.map(|_| "login-error")];
+                        autofocus[username.is_empty()] value=(username) aria-describedby=[error.map(|_| "login-error")];
                     label for="password" { "Password" }
-                    input id="password" name="password" type="password" autocomplete="current-password" required;
+                    input id="password" name="password" type="password" autocomplete="current-password" required
+                        autofocus[!username.is_empty()];
                     button type="submit" { "Sign in" }
                 }
             }
@@ -58,7 +62,8 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap, Query(query
         return Redirect::to(&from).into_response();
     }
     let (csrf, set) = csrf_token(&state, &headers);
-    html_response(StatusCode::OK, login_form(&state, &csrf, &from, "", None), &set.into_iter().collect::<Vec<_>>())
+    let hint: String = query.login_hint.as_deref().unwrap_or_default().chars().filter(|c| !c.is_control()).take(256).collect();
+    html_response(StatusCode::OK, login_form(&state, &csrf, &from, &hint, None), &set.into_iter().collect::<Vec<_>>())
 }
 
 pub async fn okta_alias(Query(query): Query<LoginQuery>) -> Redirect {
