@@ -32,6 +32,7 @@ on_both_backends!(
     custom_authorization_servers,
     interactions_response_modes_and_client_kinds,
     consent_is_asked_remembered_and_revocable,
+    app_groups_claim_filters_org_id_tokens,
 );
 
 const REDIRECT: &str = "https://rp.example.com/callback";
@@ -1081,5 +1082,56 @@ async fn consent_is_asked_remembered_and_revocable(backend: Backend) {
     assert!(page.contains("Allow Relying Party"), "asked again: {page}");
     let (_, logs) = json_of(gw.admin(Method::GET, "/api/v1/logs?filter=eventType+eq+%22app.oauth2.as.consent.revoke%22")).await;
     assert_eq!(logs.as_array().map(Vec::len), Some(1), "{logs}");
+    gw.stop().await;
+}
+
+async fn app_groups_claim_filters_org_id_tokens(backend: Backend) {
+    let gw = TestGateway::start(backend).await;
+    let alice_id = alice(&gw).await;
+    for name in ["app-admins", "staff"] {
+        let (status, g) = json_of(gw.admin(Method::POST, "/api/v1/groups").json(&json!({ "profile": { "name": name } }))).await;
+        assert_eq!(status, 200, "{g}");
+        let added = gw.admin(Method::PUT, &format!("/api/v1/groups/{}/users/{alice_id}", g["id"].as_str().unwrap())).send().await.unwrap();
+        assert_eq!(added.status(), 204);
+    }
+    let (client_id, secret) = oidc_app(&gw, web_settings(), json!({}), Some(&alice_id)).await;
+    let secret = secret.unwrap();
+    let claim_path = format!("/api/v1/internal/apps/{client_id}/settings/oauth/idToken");
+    let (status, none) = json_of(gw.admin(Method::GET, &claim_path)).await;
+    assert_eq!((status, none), (200, json!({ "issuerMode": "ORG_URL" })));
+    // Refused with Okta's validation error, field by field.
+    let (status, e) = json_of(gw.admin(Method::POST, &claim_path).json(&json!({ "valueType": "GROUPS", "name": "sub", "groupFilterType": "REGEX", "value": "(" }))).await;
+    assert_eq!((status, e["errorCode"].as_str()), (400, Some("E0000001")), "{e}");
+    assert_eq!(e["errorCauses"].as_array().unwrap().len(), 2, "{e}");
+    let claim = json!({ "valueType": "GROUPS", "name": "roles", "groupFilterType": "STARTS_WITH", "value": "app-" });
+    let (status, saved) = json_of(gw.admin(Method::POST, &claim_path).json(&claim)).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["issuerMode"], "ORG_URL");
+
+    let flow = discover(&gw, &gw.base).await;
+    let b = browser();
+    let id_token = |tokens: &Value| jwt_part(tokens["id_token"].as_str().unwrap().split('.').nth(1).unwrap());
+    let mut sign_in = GOOD_PASSWORD;
+    let mut tokens_for = async |scope: &str| {
+        let started = authorize_url(&flow, &client_id, scope, &[]);
+        let back = sign_in_and_authorize(&gw, &b, &started.url, sign_in).await;
+        sign_in = "unused: signed in";
+        let code = param(&back, "code").unwrap();
+        let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", REDIRECT), ("code_verifier", started.verifier.as_str())];
+        let (status, tokens) = token_request(&gw, &flow, (&client_id, &secret), &form).await;
+        assert_eq!(status, 200, "{tokens}");
+        check_id_token(&gw, &flow, &client_id, &secret, &tokens, &started.nonce);
+        tokens
+    };
+    let tokens = tokens_for("openid groups").await;
+    assert_eq!(id_token(&tokens)["roles"], json!(["app-admins"]), "only the groups the filter passes");
+    let tokens = tokens_for("openid").await;
+    assert!(id_token(&tokens).get("roles").is_none(), "only with the groups scope");
+    let deleted = gw.admin(Method::DELETE, &claim_path).send().await.unwrap();
+    assert_eq!(deleted.status(), 204);
+    let tokens = tokens_for("openid groups").await;
+    assert!(id_token(&tokens).get("roles").is_none(), "the app's claim is gone at once: {}", id_token(&tokens));
+    let (status, _) = json_of(gw.admin(Method::DELETE, &claim_path)).await;
+    assert_eq!(status, 404);
     gw.stop().await;
 }
