@@ -77,6 +77,8 @@ impl AppState {
             }
             Invalidation::SigningKey { kid } => self.caches.saml_keys.invalidate(&kid).await,
             Invalidation::Assignments { user_id } => self.caches.assignments.invalidate(&user_id).await,
+            Invalidation::Memberships { user_id } => self.caches.user_groups.invalidate(&user_id).await,
+            Invalidation::AllMemberships => self.caches.user_groups.invalidate_all(),
         }
     }
 
@@ -105,6 +107,10 @@ pub enum Invalidation {
     Assignments { user_id: String },
     /// A signing key that was deleted: its parsed form must go.
     SigningKey { kid: String },
+    /// One person's group memberships.
+    Memberships { user_id: String },
+    /// A group renamed or deleted: every person's groups.
+    AllMemberships,
 }
 
 /// A user as the permission checks see them: status and admin roles.
@@ -132,6 +138,9 @@ pub struct Caches {
     pub saml_keys: Cache<String, Arc<saml::SigningKey>>,
     /// SAML AuthnRequest and LogoutRequest IDs seen while valid (replay defence).
     pub saml_replay: Cache<String, ()>,
+    /// Each person's groups (ids and names), by user id, for group attribute
+    /// statements and groups claims at launch.
+    pub user_groups: Cache<String, Arc<[crate::directory::Group]>>,
 }
 
 /// How long a node may serve an entry that another node could have changed.
@@ -155,6 +164,7 @@ impl Caches {
             saml_apps: cache(100_000, shared_store),
             saml_keys: Cache::builder().max_capacity(100_000).build(),
             saml_replay: Cache::builder().max_capacity(1_000_000).time_to_live(Duration::from_secs(15 * 60)).build(),
+            user_groups: cache(1_000_000, shared_store),
         }
     }
 }

@@ -1028,3 +1028,64 @@ async fn admin_console_saml_form_and_certificates() {
     assert_eq!(r.status(), 403);
     gw.stop().await;
 }
+
+/// The launch path reads the person's groups and profile from caches: every
+/// change to them reaches the next assertion, and a person who may no longer
+/// launch cannot, on both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_reach_the_next_assertion_through_the_caches() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let gw = TestGateway::start(backend).await;
+        let app = create_app(&gw, base_sign_on()).await;
+        let uid = person(&gw, &app).await;
+        let cookie = session(&gw, "ada@example.com").await;
+        let launch = gw.url(&format!("/home/{}/{}/launch", app.name, app.id));
+        let groups_now = || async {
+            let (status, _, html) = get(&gw, &launch, Some(&cookie)).await;
+            assert_eq!(status, 200, "{html}");
+            let xml = decode(&form(&html).1["SAMLResponse"]);
+            let statement = &xml[xml.find("Name=\"groups\"").expect("the groups attribute")..];
+            let statement = &statement[..statement.find("</saml:Attribute>").unwrap()];
+            let mut names: Vec<String> =
+                statement.split("<saml:AttributeValue").skip(1).map(|v| v[v.find('>').unwrap() + 1..v.find("</").unwrap()].to_owned()).collect();
+            names.sort();
+            (names, xml)
+        };
+        assert_eq!(groups_now().await.0, ["Engineering"]);
+
+        let (_, leads) = json_of(gw.admin(Method::POST, "/api/v1/groups").json(&json!({"profile": {"name": "Engineering Leads"}}))).await;
+        let leads_id = leads["id"].as_str().unwrap().to_owned();
+        gw.admin(Method::PUT, &format!("/api/v1/groups/{leads_id}/users/{uid}")).send().await.unwrap();
+        assert_eq!(groups_now().await.0, ["Engineering", "Engineering Leads"], "a membership added");
+
+        let (_, groups) = json_of(gw.admin(Method::GET, &format!("/api/v1/users/{uid}/groups"))).await;
+        let id_of = |name: &str| groups.as_array().unwrap().iter().find(|g| g["profile"]["name"] == name).unwrap()["id"].as_str().unwrap().to_owned();
+        let (status, _) = json_of(gw.admin(Method::PUT, &format!("/api/v1/groups/{}", id_of("Sales"))).json(&json!({"profile": {"name": "Engineering Sales"}}))).await;
+        assert_eq!(status, 200);
+        assert_eq!(groups_now().await.0, ["Engineering", "Engineering Leads", "Engineering Sales"], "a group renamed");
+
+        gw.admin(Method::DELETE, &format!("/api/v1/groups/{}/users/{uid}", id_of("Engineering"))).send().await.unwrap();
+        assert_eq!(groups_now().await.0, ["Engineering Leads", "Engineering Sales"], "a membership removed");
+        gw.admin(Method::DELETE, &format!("/api/v1/groups/{leads_id}")).send().await.unwrap();
+        assert_eq!(groups_now().await.0, ["Engineering Sales"], "a group deleted");
+
+        let (status, _) = json_of(gw.admin(Method::POST, &format!("/api/v1/users/{uid}")).json(&json!({"profile": {"firstName": "Augusta"}}))).await;
+        assert_eq!(status, 200);
+        assert!(groups_now().await.1.contains(">Augusta</saml:AttributeValue>"), "a profile change");
+
+        // Unassigned: no more launches; deactivated: no more session.
+        let removed = gw.admin(Method::DELETE, &format!("/api/v1/apps/{}/users/{uid}", app.id)).send().await.unwrap();
+        assert_eq!(removed.status(), 204);
+        let (status, _, html) = get(&gw, &launch, Some(&cookie)).await;
+        assert!(status == 403 || status == 404, "{status}: {html}");
+        assert!(!html.contains("SAMLResponse"));
+        let (status, _) = json_of(gw.admin(Method::POST, &format!("/api/v1/apps/{}/users", app.id)).json(&json!({"id": uid, "scope": "USER"}))).await;
+        assert_eq!(status, 200);
+        assert_eq!(get(&gw, &launch, Some(&cookie)).await.0, 200);
+        let (status, _) = json_of(gw.admin(Method::POST, &format!("/api/v1/users/{uid}/lifecycle/deactivate"))).await;
+        assert_eq!(status, 200);
+        let (status, _, html) = get(&gw, &launch, Some(&cookie)).await;
+        assert!(!html.contains("SAMLResponse"), "{status}: a deactivated person launches nothing");
+        gw.stop().await;
+    }
+}

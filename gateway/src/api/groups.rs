@@ -148,6 +148,7 @@ pub async fn replace(State(state): State<AppState>, Caller(principal): Caller, c
     let group = find(&state, &id).await?;
     let (name, description) = validated(body)?;
     state.store.update_group(&group.id, &name, &description, state.now()).await?;
+    state.invalidate(crate::state::Invalidation::AllMemberships).await;
     state
         .log(EventBuilder::new("group.profile.update", "Update group profile", Actor::user(&principal.user), &ctx.client).target(Target::group(&group)))
         .await;
@@ -160,6 +161,7 @@ pub async fn delete(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Stri
     let group = find(&state, &id).await?;
     crate::apps::cache::group_deleting(&state, &group.id).await?;
     state.store.delete_group(&group.id).await?;
+    state.invalidate(crate::state::Invalidation::AllMemberships).await;
     state
         .log(EventBuilder::new("group.lifecycle.delete", "Delete okta group", Actor::user(&principal.user), &ctx.client).target(Target::group(&group)))
         .await;

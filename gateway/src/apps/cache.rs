@@ -26,6 +26,19 @@ pub struct AssignedApp {
 /// A person's assignments, in dashboard order.
 pub type AssignedApps = Arc<[AssignedApp]>;
 
+/// A person's groups, through the cache; kept true by
+/// [`membership_changed`] and by group renames and deletions.
+pub async fn groups_of_user(state: &AppState, user_id: &str) -> Result<Arc<[crate::directory::Group]>, StoreError> {
+    if let Some(found) = state.caches.user_groups.get(user_id).await {
+        state.metrics.cache_lookup("user_groups", true);
+        return Ok(found);
+    }
+    state.metrics.cache_lookup("user_groups", false);
+    let groups: Arc<[crate::directory::Group]> = state.store.groups_of_user(user_id).await?.into();
+    state.caches.user_groups.insert(user_id.to_owned(), groups.clone()).await;
+    Ok(groups)
+}
+
 /// The app with this id, through the cache.
 pub async fn app(state: &AppState, id: &str) -> Result<Option<Arc<AppInstance>>, StoreError> {
     if let Some(found) = state.caches.apps.get(id).await {
@@ -193,6 +206,7 @@ pub async fn unassign_group(state: &AppState, app: &AppInstance, group_id: &str)
 
 /// After a person joins or leaves a group: the apps that group grants.
 pub async fn membership_changed(state: &AppState, group_id: &str, user_id: &str) -> Result<(), StoreError> {
+    state.invalidate(Invalidation::Memberships { user_id: user_id.to_owned() }).await;
     for grant in state.store.group_assignments_of_group(group_id).await? {
         if let Some(app) = state.store.app(&grant.app_id).await? {
             reconcile(state, &app, user_id).await?;

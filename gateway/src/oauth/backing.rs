@@ -177,7 +177,7 @@ pub async fn user_claims(state: &AppState, user_id: &str) -> Option<UserClaims> 
     if !user.status.may_sign_in() {
         return None;
     }
-    let (groups, group_ids) = state.store.groups_of_user(user_id).await.ok()?.into_iter().map(|g| (g.name, g.id)).unzip();
+    let (groups, group_ids) = crate::apps::cache::groups_of_user(state, user_id).await.ok()?.iter().map(|g| (g.name.clone(), g.id.clone())).unzip();
     let p = |k: &str| user.profile.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
     let address = Address {
         formatted: None,

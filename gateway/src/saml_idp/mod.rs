@@ -205,8 +205,8 @@ async fn attributes(state: &AppState, subject: &Subject<'_>) -> Vec<SamlAttribut
             settings::AttributeStatement::Group { name, name_format, filter } => {
                 if groups.is_none() {
                     // Only apps with group statements pay for this read.
-                    groups = Some(match state.store.groups_of_user(&subject.user.id).await {
-                        Ok(found) => found.into_iter().map(|g| g.name).collect(),
+                    groups = Some(match crate::apps::cache::groups_of_user(state, &subject.user.id).await {
+                        Ok(found) => found.iter().map(|g| g.name.clone()).collect(),
                         Err(e) => {
                             tracing::error!(error = %e, "could not read groups for a SAML attribute");
                             Vec::new()

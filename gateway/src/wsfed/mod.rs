@@ -339,8 +339,8 @@ async fn issue(
         .filter(|(_, values): &(String, Vec<String>)| !values.is_empty())
         .collect();
     if let Some(filter) = &wsfed.group_filter {
-        let groups = state.store.groups_of_user(&user.id).await.map_err(|e| e.to_string())?;
-        let names: Vec<String> = groups.into_iter().map(|g| g.name).filter(|g| filter.matches(g)).collect();
+        let groups = crate::apps::cache::groups_of_user(state, &user.id).await.map_err(|e| e.to_string())?;
+        let names: Vec<String> = groups.iter().map(|g| g.name.clone()).filter(|g| filter.matches(g)).collect();
         if !names.is_empty() {
             claims.push((wsfed.group_claim.clone(), names));
         }
