@@ -74,6 +74,7 @@ impl AppState {
             Invalidation::App { id } => {
                 self.caches.apps.invalidate(&id).await;
                 self.caches.saml_apps.invalidate(&id).await;
+                self.caches.oauth_clients.invalidate(&id).await;
             }
             Invalidation::SigningKey { kid } => self.caches.saml_keys.invalidate(&kid).await,
             Invalidation::Assignments { user_id } => self.caches.assignments.invalidate(&user_id).await,
@@ -141,6 +142,9 @@ pub struct Caches {
     /// Each person's groups (ids and names), by user id, for group attribute
     /// statements and groups claims at launch.
     pub user_groups: Cache<String, Arc<[crate::directory::Group]>>,
+    /// What an OIDC client needs beyond its app, by app id: management
+    /// scope grants, groups claim and client secret digest.
+    pub oauth_clients: Cache<String, Arc<crate::oauth::ClientFacts>>,
 }
 
 /// How long a node may serve an entry that another node could have changed.
@@ -165,6 +169,7 @@ impl Caches {
             saml_keys: Cache::builder().max_capacity(100_000).build(),
             saml_replay: Cache::builder().max_capacity(1_000_000).time_to_live(Duration::from_secs(15 * 60)).build(),
             user_groups: cache(1_000_000, shared_store),
+            oauth_clients: cache(100_000, shared_store),
         }
     }
 }

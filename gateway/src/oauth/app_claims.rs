@@ -42,16 +42,9 @@ pub fn router() -> Router<AppState> {
     Router::new().route(PATH, get(http_get).post(http_set).delete(http_delete))
 }
 
-/// The app's groups claim as the `oidc` crate applies it; `None` when it
-/// has none (or a stored one no longer parses, which the API prevents).
-pub async fn groups_claim(state: &AppState, app_id: &str) -> Option<GroupsClaim> {
-    let data = match state.store.app_groups_claim(app_id).await {
-        Ok(d) => d?,
-        Err(e) => {
-            tracing::error!(error = %e, "could not read an app's groups claim");
-            return None;
-        }
-    };
+/// A stored groups claim as the `oidc` crate applies it; `None` when it no
+/// longer parses, which the API prevents.
+pub fn groups_claim_of(data: &Map<String, Value>) -> Option<GroupsClaim> {
     let text = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or_default();
     Some(GroupsClaim { name: text("name").to_owned(), filter: GroupFilter::from_okta(text("groupFilterType"), text("value"))? })
 }

@@ -75,31 +75,57 @@ impl ClientLookup for Backing<'_> {
         if app.status != AppStatus::Active || app.sign_on_mode != SignOnMode::OpenIdConnect {
             return None;
         }
-        let (granted, groups_claim) = if self.server_id() == ORG {
-            let granted = block(self.state.store.app_scope_grants(&app.id))
-                .map(|grants| grants.into_iter().map(|g| g.scope_id).collect::<Vec<_>>())
-                .unwrap_or_default();
-            (granted, block(super::app_claims::groups_claim(self.state, &app.id)))
+        let facts = block(client_facts(self.state, &app.id)).ok()?;
+        let client = if self.server_id() == ORG {
+            let mut client = client_from_app(&app, self.loaded, &facts.granted_scopes);
+            client.groups_claim = facts.groups_claim.clone();
+            client
         } else {
-            (Vec::new(), None)
+            client_from_app(&app, self.loaded, &[])
         };
-        let mut client = client_from_app(&app, self.loaded, &granted);
-        client.groups_claim = groups_claim;
         Some(Arc::new(client))
     }
 
     fn verify_secret(&self, client: &Client, presented: &Secret) -> bool {
-        let stored = match block(self.state.store.client_secret_digest(&client.client_id)) {
-            Ok(Some(d)) => d,
-            Ok(None) => return false,
+        let facts = match block(client_facts(self.state, &client.client_id)) {
+            Ok(f) => f,
             Err(e) => {
                 log_store_error("could not read a client secret", &e);
                 return false;
             }
         };
+        let Some(stored) = facts.secret_digest.as_deref() else { return false };
         let digest = crate::crypto::digest_token(presented.expose());
         vestibule_core::secret::ct_eq_bytes(stored.as_bytes(), digest.as_bytes())
     }
+}
+
+/// What a client needs beyond its app, read once and cached by app id
+/// (`Caches.oauth_clients`); every change to a grant, the groups claim or
+/// the secret invalidates the app, which drops this too.
+#[derive(Debug)]
+pub struct ClientFacts {
+    /// Okta management scopes granted to the app (org server only).
+    pub granted_scopes: Vec<String>,
+    /// The app's groups claim on the org server.
+    pub groups_claim: Option<oidc::GroupsClaim>,
+    /// The digest of the current client secret.
+    pub secret_digest: Option<String>,
+}
+
+pub async fn client_facts(state: &AppState, app_id: &str) -> Result<Arc<ClientFacts>, crate::store::StoreError> {
+    if let Some(found) = state.caches.oauth_clients.get(app_id).await {
+        state.metrics.cache_lookup("oauth_clients", true);
+        return Ok(found);
+    }
+    state.metrics.cache_lookup("oauth_clients", false);
+    let facts = Arc::new(ClientFacts {
+        granted_scopes: state.store.app_scope_grants(app_id).await?.into_iter().map(|g| g.scope_id).collect(),
+        groups_claim: state.store.app_groups_claim(app_id).await?.as_ref().and_then(super::app_claims::groups_claim_of),
+        secret_digest: state.store.client_secret_digest(app_id).await?,
+    });
+    state.caches.oauth_clients.insert(app_id.to_owned(), facts.clone()).await;
+    Ok(facts)
 }
 
 /// Reads an OIDC app's Okta settings into the protocol's client.

@@ -228,6 +228,7 @@ pub fn validate(app: &AppInstance) -> Vec<String> {
 async fn issue_secret(state: &AppState, client_id: &str) -> ApiResult<String> {
     let secret = format!("{}{}", crate::crypto::random_secret(), crate::crypto::random_secret());
     state.store.put_client_secret(client_id, &crate::crypto::digest_token(&secret), state.now()).await?;
+    state.invalidate(crate::state::Invalidation::App { id: client_id.to_owned() }).await;
     Ok(secret)
 }
 
@@ -828,6 +829,7 @@ pub(crate) async fn grant_app_scope(
         created: state.now(),
     };
     state.store.insert_app_scope_grant(&grant).await?;
+    state.invalidate(crate::state::Invalidation::App { id: app.id.clone() }).await;
     state
         .log(
             EventBuilder::new("app.oauth2.as.consent.grant", "Grant scope to app", Actor::user(&principal.user), client)
@@ -851,6 +853,7 @@ pub(crate) async fn revoke_app_grant(
     if !state.store.delete_app_scope_grant(&app.id, grant_id).await? {
         return Err(ApiError::not_found("OAuth2ScopeConsentGrant", grant_id));
     }
+    state.invalidate(crate::state::Invalidation::App { id: app.id.clone() }).await;
     state
         .log(
             EventBuilder::new("app.oauth2.as.consent.revoke", "Revoke scope grant", Actor::user(&principal.user), client)

@@ -35,7 +35,7 @@ use crate::directory::User;
 use crate::state::{AppState, EventBuilder};
 use crate::syslog::{Actor, Target};
 
-pub use backing::Backing;
+pub use backing::{Backing, ClientFacts};
 pub use management::{bearer_principal, management_scope, on_app_created, validate};
 pub use runtime::{runtime, LoadedServer, Runtime, DEFAULT, ORG};
 
