@@ -336,7 +336,7 @@ async fn decide(
             if let Some(s) = &session {
                 crate::auth::end_session(state, s).await;
             }
-            match new_transaction(state, server, &params, false).await {
+            match new_transaction(state, server, &params, false, &v.redirect_uri).await {
                 Ok(tx) => {
                     let resume = format!("/oauth2/v1/authorize/resume?tx={tx}");
                     let mut login = format!("/login?fromURI={}", urlencoding::encode(&resume));
@@ -349,8 +349,8 @@ async fn decide(
                 Err(r) => r,
             }
         }
-        AuthorizeDecision::Consent(v) => match new_transaction(state, server, &params, logged_in).await {
-            Ok(tx) => consent_page(state, &req.headers, &tx, &v.client.client_id, &v.scopes.to_string()).await,
+        AuthorizeDecision::Consent(v) => match new_transaction(state, server, &params, logged_in, &v.redirect_uri).await {
+            Ok(tx) => consent_page(state, &req.headers, &tx, &v.client.client_id, &v.scopes.to_string(), &v.redirect_uri).await,
             Err(r) => r,
         },
         AuthorizeDecision::Ready(v) => {
@@ -413,7 +413,16 @@ fn deliver(response: &AuthorizationResponse) -> Response {
 /// `logged_in` records that they signed in during this request (so that
 /// `prompt=login` or `max_age` is satisfied when it resumes); it is kept
 /// here, never taken from the browser.
-async fn new_transaction(state: &AppState, server: &LoadedServer, params: &[(String, String)], logged_in: bool) -> Result<String, Response> {
+///
+/// `redirect_uri` is the validated one the answer will go to: the sign-in
+/// and consent pages let their forms lead there (see [`answer_form_action`]).
+async fn new_transaction(
+    state: &AppState,
+    server: &LoadedServer,
+    params: &[(String, String)],
+    logged_in: bool,
+    redirect_uri: &str,
+) -> Result<String, Response> {
     let id = crate::crypto::random_secret();
     let now = state.now();
     let data = json!({
@@ -421,6 +430,7 @@ async fn new_transaction(state: &AppState, server: &LoadedServer, params: &[(Str
         "params": params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
         "created": now.unix_timestamp_nanos().to_string(),
         "logged_in": logged_in,
+        "answer_source": csp_source(redirect_uri),
     });
     state.store.put_oauth_transaction(&id, &data, now + TRANSACTION_LIFETIME).await.map_err(|e| server_error(&e))?;
     Ok(id)
@@ -484,7 +494,48 @@ async fn resume(State(state): State<AppState>, req: Req) -> Response {
     decide(&state, &server, &req, tx.params, Interactions::default(), Some(tx.created)).await
 }
 
-async fn consent_page(state: &AppState, headers: &HeaderMap, tx: &str, client_id: &str, scopes: &str) -> Response {
+/// A CSP source expression for where `uri` leads: its origin, or for a
+/// native app's private-use scheme (RFC 8252 §7.1) the scheme.
+fn csp_source(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    let origin = url.origin();
+    let source = if origin.is_tuple() { origin.ascii_serialization() } else { format!("{}:", url.scheme()) };
+    // Only characters a CSP source expression (and a header) may carry.
+    source.bytes().all(|b| b.is_ascii_alphanumeric() || b":/.-+[]".contains(&b)).then_some(source)
+}
+
+/// The page policy of the sign-in and consent pages while an authorization
+/// request waits: as every page's, but their forms may lead to the client's
+/// redirect URI, because browsers apply `form-action` to the redirects that
+/// follow a form post (sign-in → resume → the client).
+pub fn page_csp(answer_source: Option<&str>) -> String {
+    format!(
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'{}; frame-ancestors 'none'; base-uri 'none'",
+        answer_source.map(|s| format!(" {s}")).unwrap_or_default()
+    )
+}
+
+/// For the sign-in page: when `from` resumes a waiting authorization
+/// request, the CSP source of where it will be answered.
+pub async fn answer_form_action(state: &AppState, from: &str) -> Option<String> {
+    let path = from.strip_prefix(state.config.public_origin().as_str()).unwrap_or(from);
+    let rest = path.strip_prefix("/oauth2/v1/authorize/resume?")?;
+    let tx = url::form_urlencoded::parse(rest.as_bytes()).find(|(k, _)| k == "tx")?.1.into_owned();
+    if tx.is_empty() || tx.len() > 64 {
+        return None;
+    }
+    let data = state.store.oauth_transaction(&tx, state.now()).await.ok()??;
+    data["answer_source"].as_str().map(str::to_owned)
+}
+
+fn with_csp(mut response: Response, csp: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(csp) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    response
+}
+
+async fn consent_page(state: &AppState, headers: &HeaderMap, tx: &str, client_id: &str, scopes: &str, redirect_uri: &str) -> Response {
     let (csrf, set) = crate::web::csrf_token(state, headers);
     let label = match crate::apps::cache::app(state, client_id).await {
         Ok(Some(app)) => app.label.clone(),
@@ -507,7 +558,8 @@ async fn consent_page(state: &AppState, headers: &HeaderMap, tx: &str, client_id
             }
         },
     );
-    crate::web::html_response(StatusCode::OK, markup, &set.into_iter().collect::<Vec<_>>())
+    let response = crate::web::html_response(StatusCode::OK, markup, &set.into_iter().collect::<Vec<_>>());
+    with_csp(response, &page_csp(csp_source(redirect_uri).as_deref()))
 }
 
 async fn consent_submit(State(state): State<AppState>, req: Req) -> Response {

@@ -52,6 +52,18 @@ fn login_form(state: &AppState, csrf: &str, from: &str, username: &str, error: O
     )
 }
 
+/// While an OpenID Connect authorization request waits for this sign-in,
+/// the page's form may lead on to the client (browsers apply CSP
+/// `form-action` to the redirects after a post).
+async fn with_answer_csp(state: &AppState, from: &str, mut response: Response) -> Response {
+    if let Some(source) = crate::oauth::answer_form_action(state, from).await {
+        if let Ok(v) = crate::oauth::page_csp(Some(&source)).parse() {
+            response.headers_mut().insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    response
+}
+
 fn target_or_home(state: &AppState, from: Option<&str>) -> String {
     from.and_then(|f| same_origin_target(state, f)).unwrap_or_else(|| HOME.to_owned())
 }
@@ -63,7 +75,8 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap, Query(query
     }
     let (csrf, set) = csrf_token(&state, &headers);
     let hint: String = query.login_hint.as_deref().unwrap_or_default().chars().filter(|c| !c.is_control()).take(256).collect();
-    html_response(StatusCode::OK, login_form(&state, &csrf, &from, &hint, None), &set.into_iter().collect::<Vec<_>>())
+    let response = html_response(StatusCode::OK, login_form(&state, &csrf, &from, &hint, None), &set.into_iter().collect::<Vec<_>>());
+    with_answer_csp(&state, &from, response).await
 }
 
 pub async fn okta_alias(Query(query): Query<LoginQuery>) -> Redirect {
@@ -96,13 +109,13 @@ pub async fn submit(
     if !csrf_ok(&state, &headers, &form.csrf) {
         let (fresh, set) = csrf_token(&state, &HeaderMap::new());
         let markup = login_form(&state, &fresh, &from, &form.username, Some("Your sign-in form expired. Please try again."));
-        return html_response(StatusCode::FORBIDDEN, markup, &set.into_iter().collect::<Vec<_>>());
+        return with_answer_csp(&state, &from, html_response(StatusCode::FORBIDDEN, markup, &set.into_iter().collect::<Vec<_>>())).await;
     }
     let client = auth::client_info(&headers, Some(peer_addr));
     let username = form.username.trim();
     if username.is_empty() || form.password.is_empty() || username.len() > 256 || form.password.len() > 1024 {
         let markup = login_form(&state, &csrf, &from, username, Some("Enter your username and password."));
-        return html_response(StatusCode::BAD_REQUEST, markup, &[]);
+        return with_answer_csp(&state, &from, html_response(StatusCode::BAD_REQUEST, markup, &[])).await;
     }
     match signin::authenticate(&state, username, &Secret::new(form.password), &client).await {
         Ok(user) => match signin::start_session(&state, &user, &client).await {
@@ -120,7 +133,7 @@ pub async fn submit(
         },
         Err(SignInError::Busy) => {
             let markup = login_form(&state, &csrf, &from, username, Some("Many people are signing in right now. Please try again in a moment."));
-            html_response(StatusCode::TOO_MANY_REQUESTS, markup, &[])
+            with_answer_csp(&state, &from, html_response(StatusCode::TOO_MANY_REQUESTS, markup, &[])).await
         }
         Err(SignInError::Store(e)) => {
             tracing::error!(error = %e, "store error during sign-in");
@@ -128,7 +141,7 @@ pub async fn submit(
         }
         Err(_) => {
             let markup = login_form(&state, &csrf, &from, username, Some("Unable to sign in. Check your username and password."));
-            html_response(StatusCode::UNAUTHORIZED, markup, &[])
+            with_answer_csp(&state, &from, html_response(StatusCode::UNAUTHORIZED, markup, &[])).await
         }
     }
 }
