@@ -539,6 +539,25 @@ async fn set_up(client: &reqwest::Client, gateway: &mut GatewayChild) -> (String
     })))
     .await;
     let es_server = es_server["id"].as_str().expect("server id").to_owned();
+    // A new custom server issues nothing until it has an access policy (as
+    // in Okta): the same policy and rule the `default` server starts with.
+    let policy = call(api(reqwest::Method::POST, &format!("/api/v1/authorizationServers/{es_server}/policies")).json(&json!({
+        "type": "OAUTH_AUTHORIZATION_POLICY", "name": "Default Policy", "description": "Every client", "priority": 1,
+        "conditions": { "clients": { "include": ["ALL_CLIENTS"] } },
+    })))
+    .await;
+    call(
+        api(reqwest::Method::POST, &format!("/api/v1/authorizationServers/{es_server}/policies/{}/rules", policy["id"].as_str().expect("policy id")))
+            .json(&json!({
+                "type": "RESOURCE_ACCESS", "name": "Default Policy Rule", "priority": 1,
+                "conditions": {
+                    "grantTypes": { "include": ["authorization_code", "client_credentials"] },
+                    "people": { "groups": { "include": ["EVERYONE"] } },
+                    "scopes": { "include": ["*"] },
+                },
+            })),
+    )
+    .await;
 
     let mut ours = Vec::new();
     for alg in ALGS {
