@@ -632,12 +632,7 @@ async fn custom_authorization_servers(backend: Backend) {
 
     // A groups claim with a filter: only the groups that start with app-.
     let alice_id = alice(&gw).await;
-    for name in ["app-admins", "staff"] {
-        let (status, g) = json_of(gw.admin(Method::POST, "/api/v1/groups").json(&json!({ "profile": { "name": name } }))).await;
-        assert_eq!(status, 200, "{g}");
-        let added = gw.admin(Method::PUT, &format!("/api/v1/groups/{}/users/{alice_id}", g["id"].as_str().unwrap())).send().await.unwrap();
-        assert_eq!(added.status(), 204);
-    }
+    join_groups(&gw, &alice_id, &["app-admins", "staff"]).await;
     let (status, claim) = json_of(gw.admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/claims")).json(&json!({
         "name": "groups", "valueType": "GROUPS", "group_filter_type": "STARTS_WITH", "value": "app-", "claimType": "IDENTITY",
     })))
@@ -1085,15 +1080,20 @@ async fn consent_is_asked_remembered_and_revocable(backend: Backend) {
     gw.stop().await;
 }
 
+/// Makes each group and puts the person in it.
+async fn join_groups(gw: &TestGateway, user_id: &str, names: &[&str]) {
+    for name in names {
+        let (status, g) = json_of(gw.admin(Method::POST, "/api/v1/groups").json(&json!({ "profile": { "name": name } }))).await;
+        assert_eq!(status, 200, "{g}");
+        let added = gw.admin(Method::PUT, &format!("/api/v1/groups/{}/users/{user_id}", g["id"].as_str().unwrap())).send().await.unwrap();
+        assert_eq!(added.status(), 204);
+    }
+}
+
 async fn app_groups_claim_filters_org_id_tokens(backend: Backend) {
     let gw = TestGateway::start(backend).await;
     let alice_id = alice(&gw).await;
-    for name in ["app-admins", "staff"] {
-        let (status, g) = json_of(gw.admin(Method::POST, "/api/v1/groups").json(&json!({ "profile": { "name": name } }))).await;
-        assert_eq!(status, 200, "{g}");
-        let added = gw.admin(Method::PUT, &format!("/api/v1/groups/{}/users/{alice_id}", g["id"].as_str().unwrap())).send().await.unwrap();
-        assert_eq!(added.status(), 204);
-    }
+    join_groups(&gw, &alice_id, &["app-admins", "staff"]).await;
     let (client_id, secret) = oidc_app(&gw, web_settings(), json!({}), Some(&alice_id)).await;
     let secret = secret.unwrap();
     let claim_path = format!("/api/v1/internal/apps/{client_id}/settings/oauth/idToken");
