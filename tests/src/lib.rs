@@ -309,4 +309,31 @@ impl<'a> Browser<'a> {
         form.extend_from_slice(fields);
         self.gw.http.post(self.gw.url(path)).header("cookie", self.cookies()).header("origin", &self.gw.base).form(&form).send().await.unwrap()
     }
+
+    /// A new person holding the admin `role`, signed in.
+    pub async fn with_role(gw: &'a TestGateway, login: &str, role: &str) -> Browser<'a> {
+        let user = gw.create_user(login, "Role", "Holder").await;
+        let (status, _) =
+            json_of(gw.admin(reqwest::Method::POST, &format!("/api/v1/users/{}/roles", user["id"].as_str().unwrap())).json(&json!({"type": role}))).await;
+        assert_eq!(status, 201);
+        Browser::sign_in(gw, login, GOOD_PASSWORD).await
+    }
+
+    /// Posts and expects a 303 that does not lead to the sign-in page; returns where it leads.
+    pub async fn post_ok(&self, path: &str, fields: &[(&str, &str)]) -> String {
+        let response = self.post(path, fields).await;
+        let status = response.status();
+        let location = response.headers().get(reqwest::header::LOCATION).map(|l| l.to_str().unwrap().to_owned());
+        assert_eq!(status, reqwest::StatusCode::SEE_OTHER, "POST {path}: {}", response.text().await.unwrap());
+        let location = location.unwrap();
+        assert!(!location.starts_with("/login"), "POST {path} was sent to sign in");
+        location
+    }
+
+    /// Posts and expects a 400 page; returns it.
+    pub async fn post_refused(&self, path: &str, fields: &[(&str, &str)]) -> String {
+        let response = self.post(path, fields).await;
+        assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST, "POST {path}");
+        response.text().await.unwrap()
+    }
 }

@@ -4,10 +4,10 @@
 //! that what the pages make is what the API and the token endpoint serve.
 //! The browser story is in tests/browser/admin-authz.test.mjs.
 
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use tests::{json_of, on_both_backends, TestGateway, ADMIN_LOGIN, ADMIN_PASSWORD, GOOD_PASSWORD};
+use reqwest::header::LOCATION;
+use tests::{json_of, on_both_backends, Browser, TestGateway, ADMIN_LOGIN, ADMIN_PASSWORD, GOOD_PASSWORD};
 
 on_both_backends!(
     server_pages_read_with_read_and_change_with_manage_org_and_csrf,
@@ -16,82 +16,6 @@ on_both_backends!(
     oidc_edit_page_saves_through_the_api_and_replaces_the_secret,
     access_policy_pages_decide_token_requests,
 );
-
-fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().split_once('=').unwrap().1.to_owned())
-}
-
-/// A signed-in browser, reduced to its two cookies.
-struct Browser<'a> {
-    gw: &'a TestGateway,
-    sid: String,
-    csrf: String,
-}
-
-impl<'a> Browser<'a> {
-    async fn sign_in(gw: &'a TestGateway, login: &str, password: &str) -> Browser<'a> {
-        let body: Value = gw.http.post(gw.url("/api/v1/authn")).json(&json!({"username": login, "password": password})).send().await.unwrap().json().await.unwrap();
-        let token = body["sessionToken"].as_str().expect("session token");
-        let response =
-            gw.http.get(gw.url("/login/sessionCookieRedirect")).query(&[("token", token), ("redirectUrl", &gw.url("/app/UserHome"))]).send().await.unwrap();
-        let sid = set_cookie(response.headers(), "sid").expect("sid cookie");
-        let mut browser = Browser { gw, sid, csrf: String::new() };
-        let page = browser.get("/app/UserHome").await;
-        browser.csrf = set_cookie(page.headers(), "vestibule_csrf").expect("CSRF cookie");
-        browser
-    }
-
-    async fn with_role(gw: &'a TestGateway, login: &str, role: &str) -> Browser<'a> {
-        let user = gw.create_user(login, "Role", "Holder").await;
-        let (status, _) = json_of(gw.admin(Method::POST, &format!("/api/v1/users/{}/roles", user["id"].as_str().unwrap())).json(&json!({"type": role}))).await;
-        assert_eq!(status, 201);
-        Browser::sign_in(gw, login, GOOD_PASSWORD).await
-    }
-
-    fn cookies(&self) -> String {
-        format!("sid={}; vestibule_csrf={}", self.sid, self.csrf)
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.gw.http.get(self.gw.url(path)).header("cookie", self.cookies()).send().await.unwrap()
-    }
-
-    async fn page(&self, path: &str) -> String {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), 200, "GET {path}");
-        response.text().await.unwrap()
-    }
-
-    /// Posts a form as the browser would: our Origin and the CSRF field.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let mut form: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
-        form.extend_from_slice(fields);
-        self.gw.http.post(self.gw.url(path)).header("cookie", self.cookies()).header("origin", &self.gw.base).form(&form).send().await.unwrap()
-    }
-
-    /// Posts and expects a 303; returns where it leads.
-    async fn post_ok(&self, path: &str, fields: &[(&str, &str)]) -> String {
-        let response = self.post(path, fields).await;
-        let status = response.status();
-        let location = response.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_owned());
-        assert_eq!(status, StatusCode::SEE_OTHER, "POST {path}: {}", response.text().await.unwrap());
-        let location = location.unwrap();
-        assert!(!location.starts_with("/login"), "POST {path} was sent to sign in");
-        location
-    }
-
-    /// Posts and expects a 400 page; returns it.
-    async fn post_refused(&self, path: &str, fields: &[(&str, &str)]) -> String {
-        let response = self.post(path, fields).await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "POST {path}");
-        response.text().await.unwrap()
-    }
-}
 
 /// The value of the read-only input with this id.
 fn input_value(html: &str, id: &str) -> Option<String> {
