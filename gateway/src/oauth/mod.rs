@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use maud::html;
-use oidc::authorize::{AuthorizationRequest, AuthorizationResponse, AuthorizeDecision, Interactions, LoginSession, ResponseMode};
+use oidc::authorize::{AuthorizationRequest, AuthorizationResponse, AuthorizeDecision, Interactions, LoginSession, ResponseMode, ValidatedAuthorization};
 use oidc::logout::{AfterLogout, LogoutDecision, LogoutRequest};
 use oidc::request::FormRequest;
 use oidc::{ErrorCode, OAuthError};
@@ -350,7 +350,7 @@ async fn decide(
             }
         }
         AuthorizeDecision::Consent(v) => match new_transaction(state, server, &params, logged_in, &v.redirect_uri).await {
-            Ok(tx) => consent_page(state, &req.headers, &tx, &v.client.client_id, &v.scopes.to_string(), &v.redirect_uri).await,
+            Ok(tx) => consent_page(state, &req.headers, &tx, server, &v).await,
             Err(r) => r,
         },
         AuthorizeDecision::Ready(v) => {
@@ -535,20 +535,43 @@ fn with_csp(mut response: Response, csp: &str) -> Response {
     response
 }
 
-async fn consent_page(state: &AppState, headers: &HeaderMap, tx: &str, client_id: &str, scopes: &str, redirect_uri: &str) -> Response {
+/// What a scope lets an app do, in the words the consent page uses: the
+/// standard scopes' here, a custom scope's its description on the server.
+fn scope_description<'a>(server: &'a LoadedServer, scope: &str) -> &'a str {
+    match scope {
+        "openid" => "Sign you in with your account",
+        "profile" => "See your name, username, time zone and language",
+        "email" => "See your email address",
+        "address" => "See your address",
+        "phone" => "See your phone number",
+        "groups" => "See the groups you belong to",
+        "offline_access" => "Keep access while you are signed out (refresh tokens)",
+        custom => server.server.custom_scopes.iter().find(|d| d.name == custom).map_or("", |d| d.description.as_str()),
+    }
+}
+
+async fn consent_page(state: &AppState, headers: &HeaderMap, tx: &str, server: &LoadedServer, v: &ValidatedAuthorization) -> Response {
     let (csrf, set) = crate::web::csrf_token(state, headers);
-    let label = match crate::apps::cache::app(state, client_id).await {
+    let label = match crate::apps::cache::app(state, &v.client.client_id).await {
         Ok(Some(app)) => app.label.clone(),
-        _ => client_id.to_owned(),
+        _ => v.client.client_id.clone(),
     };
     let markup = crate::web::page(
         state,
         "Allow access",
         html! {
-            main class="card" {
-                h1 { "Allow " (label) " to access your account?" }
-                p { "It asks for: " }
-                ul { @for s in scopes.split(' ') { li { (s) } } }
+            main class="card" aria-labelledby="consent-title" {
+                h1 id="consent-title" { "Allow " (label) " to access your account?" }
+                p id="consent-scopes" { (label) " asks to:" }
+                ul aria-labelledby="consent-scopes" {
+                    @for scope in v.scopes.iter() {
+                        @let description = scope_description(server, scope);
+                        li {
+                            @if description.is_empty() { (scope) } @else { (description) " " span class="hint" { "(" (scope) ")" } }
+                        }
+                    }
+                }
+                p class="hint" { "You can take this back later: ask your administrator to revoke the app's access." }
                 form method="post" action="/oauth2/v1/authorize/consent" {
                     (crate::web::csrf_field(&csrf))
                     input type="hidden" name="tx" value=(tx);
@@ -559,7 +582,7 @@ async fn consent_page(state: &AppState, headers: &HeaderMap, tx: &str, client_id
         },
     );
     let response = crate::web::html_response(StatusCode::OK, markup, &set.into_iter().collect::<Vec<_>>());
-    with_csp(response, &page_csp(csp_source(redirect_uri).as_deref()))
+    with_csp(response, &page_csp(csp_source(&v.redirect_uri).as_deref()))
 }
 
 async fn consent_submit(State(state): State<AppState>, req: Req) -> Response {
