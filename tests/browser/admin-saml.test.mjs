@@ -2,8 +2,9 @@
 // Chromium driven by playwright-core against a gateway the shared harness
 // (harness.mjs) starts.
 //
-// The story: an admin pastes a service provider's metadata, lets the page
-// fill the form from it and reviews it; a weak signature algorithm without
+// The story: an admin chooses a service provider's metadata file (read into
+// the metadata box by the page's script), lets the page fill the form from it
+// and reviews it; a weak signature algorithm without
 // the opt-in is refused at its field, announced at the top of the page;
 // with RSA-SHA256 the app is created with what the metadata said; its page
 // links the IdP metadata, which names the app's entity ID, endpoints and
@@ -28,7 +29,15 @@ browserTest('an admin imports SP metadata, reviews it, fixes a refused field and
 
   // Import: the page comes back filled from the metadata, nothing saved yet.
   await page.getByLabel('App name').fill('Expenses');
-  await page.getByLabel('SP metadata XML').fill(metadata);
+  // A file far larger than any metadata document is refused by the picker, not read.
+  const picker = page.getByLabel("Or choose the SP's metadata file");
+  await picker.setInputFiles({ name: 'huge.xml', mimeType: 'application/xml', buffer: Buffer.alloc(300 * 1024, 'a') });
+  await page.getByRole('status').filter({ hasText: 'huge.xml is larger than 256 KiB' }).waitFor();
+  assert.equal(await page.getByLabel('SP metadata XML').inputValue(), '');
+  // The metadata file, chosen with the picker (the page's script reads it into the box).
+  await picker.setInputFiles({ name: 'sp-metadata.xml', mimeType: 'application/xml', buffer: Buffer.from(metadata) });
+  await page.getByRole('status').filter({ hasText: 'Read sp-metadata.xml into the box above' }).waitFor();
+  assert.equal(await page.getByLabel('SP metadata XML').inputValue(), metadata);
   await page.getByRole('button', { name: 'Import and review' }).click();
   await page.getByText('Filled in from the SP’s metadata.').or(page.getByText("Filled in from the SP's metadata.")).first().waitFor();
   assert.equal(await page.getByLabel('Audience URI (SP entity ID)').inputValue(), 'https://sp.example.com');

@@ -911,6 +911,10 @@ async fn admin_console_saml_form_and_certificates() {
     let gw = TestGateway::start(Backend::Sqlite).await;
     let browser = tests::Browser::sign_in(&gw, tests::ADMIN_LOGIN, tests::ADMIN_PASSWORD).await;
     let form = browser.page("/admin/apps/new?mode=SAML_2_0").await;
+    // The metadata file picker is the script's: hidden in the page as served,
+    // and the page's policy lets only our own script run.
+    assert!(form.contains(r#"<div id="spMetadata-file-box" hidden"#), "{form}");
+    assert!(form.contains(r#"<script src="/assets/admin-apps.js" defer>"#));
     for wanted in ["Import SP metadata", "Use this for Recipient URL and Destination URL", "Allow RSA-SHA1 for this app", "Require signed AuthnRequests", "Encrypt assertions", "Group attribute statements", "Assertion validity (seconds)", "Honor ForceAuthn", "Allow SP-initiated sign-in", "SP single logout URL"] {
         assert!(form.contains(wanted), "{wanted}");
     }

@@ -115,3 +115,35 @@
     if (e.target !== input && !box.contains(e.target)) close();
   });
 })();
+
+// SAML form: "Or choose the SP's metadata file" reads the chosen file into
+// the metadata box, to be imported and reviewed as if it had been pasted.
+// The file is read here, in the browser; the form posts the text as usual.
+(() => {
+  'use strict';
+  const box = document.getElementById('spMetadata-file-box');
+  const picker = document.getElementById('spMetadata-file');
+  const status = document.getElementById('spMetadata-file-status');
+  const target = document.getElementById('f-spMetadata');
+  if (!box || !picker || !status || !target) return;
+  const max = Number(box.dataset.maxBytes) || 0;
+  box.hidden = false;
+
+  picker.addEventListener('change', () => {
+    const file = picker.files && picker.files[0];
+    if (!file) return;
+    if (max && file.size > max) {
+      status.textContent = `${file.name} is larger than ${Math.floor(max / 1024)} KiB; choose the SP's own metadata document.`;
+      return;
+    }
+    file.text().then(
+      (text) => {
+        target.value = text;
+        status.textContent = `Read ${file.name} into the box above. Choose "Import and review" to fill in the form.`;
+      },
+      () => {
+        status.textContent = `${file.name} could not be read.`;
+      },
+    );
+  });
+})();

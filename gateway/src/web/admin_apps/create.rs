@@ -82,7 +82,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap, Query(query
     }
     let view = View::new(&state, &headers);
     if let Some(mode) = SignOnMode::parse(&query.mode) {
-        return view.respond(StatusCode::OK, form_page(&state, &admin, &view, mode, &Fields(forms::defaults(mode)), &FieldErrors::default()));
+        return view.respond_with_script(StatusCode::OK, form_page(&state, &admin, &view, mode, &Fields(forms::defaults(mode)), &FieldErrors::default()));
     }
     let body = html! {
         p class="crumbs" { a href="/admin/apps" { "Applications" } " › Create App Integration" }
@@ -123,7 +123,7 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, ConnectIn
     };
     if let Some((form, errors)) = forms::review(mode, &form) {
         let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-        return view.respond(status, form_page(&state, &admin, &view, mode, &form, &errors));
+        return view.respond_with_script(status, form_page(&state, &admin, &view, mode, &form, &errors));
     }
     let client = crate::auth::client_info(&headers, Some(peer));
     match crate::api::create_app_full(&state, &admin.principal(), &client, &body(mode, &form), true).await {
@@ -133,7 +133,7 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, ConnectIn
         Err(e) => {
             let errors = FieldErrors::from_api(&e);
             let status = if e.status.is_server_error() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::BAD_REQUEST };
-            view.respond(status, form_page(&state, &admin, &view, mode, &form, &errors))
+            view.respond_with_script(status, form_page(&state, &admin, &view, mode, &form, &errors))
         }
     }
 }

@@ -67,7 +67,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): P
     };
     let view = View::new(&state, &headers);
     let values = Fields(form::from_sign_on(&app.sign_on()));
-    view.respond(StatusCode::OK, edit_page(&state, &admin, &view, &app, &values, &FieldErrors::default()))
+    view.respond_with_script(StatusCode::OK, edit_page(&state, &admin, &view, &app, &values, &FieldErrors::default()))
 }
 
 /// POST /admin/apps/{id}/saml: imports SP metadata for review, or saves.
@@ -84,7 +84,7 @@ pub async fn save(State(state): State<AppState>, headers: HeaderMap, ConnectInfo
     let view = View::new(&state, &headers);
     if let Some((values, errors)) = form::import_metadata(&submitted) {
         let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-        return view.respond(status, edit_page(&state, &admin, &view, &app, &values, &errors));
+        return view.respond_with_script(status, edit_page(&state, &admin, &view, &app, &values, &errors));
     }
     // Settings the form does not show (catalog-rendered values, Okta's
     // extras) stay as they are.
@@ -99,7 +99,7 @@ pub async fn save(State(state): State<AppState>, headers: HeaderMap, ConnectInfo
         Ok(_) => see_other(&format!("{}&done=saved", sign_on_tab(&app))),
         Err(e) => {
             let status = if e.status.is_server_error() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::BAD_REQUEST };
-            view.respond(status, edit_page(&state, &admin, &view, &app, &submitted, &FieldErrors::from_api(&e)))
+            view.respond_with_script(status, edit_page(&state, &admin, &view, &app, &submitted, &FieldErrors::from_api(&e)))
         }
     }
 }

@@ -481,6 +481,15 @@ pub(in crate::web::admin_apps) fn fields(form: &Fields, errors: &FieldErrors) ->
         fieldset {
             legend { "Import SP metadata (optional)" }
             (textarea(form, errors, "spMetadata", "SP metadata XML", "Paste the service provider's metadata to fill in the ACS URLs, entity ID, certificates, single logout and Name ID format. You can review everything before saving.", 6))
+            // With the page's script, a metadata file can be chosen instead of
+            // pasted: the script reads it into the box above (nothing is uploaded
+            // by itself; the input has no name). Without the script it stays hidden.
+            div id="spMetadata-file-box" hidden data-max-bytes=(MAX_METADATA) {
+                label for="spMetadata-file" { "Or choose the SP's metadata file" }
+                input id="spMetadata-file" type="file" accept=".xml,application/samlmetadata+xml,application/xml,text/xml" aria-describedby="spMetadata-file-status";
+                p id="spMetadata-file-status" class="hint" role="status" {}
+            }
+            script src="/assets/admin-apps.js" defer {}
             div class="actions" { button type="submit" name="importMetadata" value="true" class="secondary" { "Import and review" } }
         }
         fieldset {
