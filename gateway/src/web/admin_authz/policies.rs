@@ -463,6 +463,34 @@ async fn guarded(state: &AppState, headers: &HeaderMap, id: &str, form: &Fields)
     Ok((admin, s))
 }
 
+/// A change posted from a policy page: the form, the administrator who may
+/// configure servers (CSRF checked), the server, and who sent it.
+struct Posted {
+    form: Fields,
+    admin: Admin,
+    server: Arc<LoadedServer>,
+    client: crate::syslog::ClientInfo,
+}
+
+async fn posted(state: &AppState, headers: &HeaderMap, peer: SocketAddr, id: &str, form: FormFields) -> Result<Posted, Response> {
+    let form = fields(form);
+    let (admin, server) = guarded(state, headers, id, &form).await?;
+    Ok(Posted { form, admin, server, client: crate::auth::client_info(headers, Some(peer)) })
+}
+
+/// `activate` or `deactivate` in a lifecycle URL.
+fn lifecycle_active(op: &str) -> Option<bool> {
+    match op {
+        "activate" => Some(true),
+        "deactivate" => Some(false),
+        _ => None,
+    }
+}
+
+async fn policy_and_rule(state: &AppState, principal: &crate::auth::Principal, id: &str, pid: &str, rid: &str) -> Result<(Value, Value), ApiError> {
+    Ok((policies::get_policy(state, principal, id, pid).await?, policies::get_rule(state, principal, id, pid, rid).await?))
+}
+
 async fn policy_and_rules(state: &AppState, admin: &Admin, id: &str, pid: &str) -> Result<(Value, Vec<Value>), ApiError> {
     let principal = admin.principal();
     let policy = policies::get_policy(state, &principal, id, pid).await?;
@@ -472,12 +500,10 @@ async fn policy_and_rules(state: &AppState, admin: &Admin, id: &str, pid: &str) 
 
 /// POST …/{id}/policies: a new policy, from the tab.
 pub async fn create_policy(State(state): State<AppState>, headers: HeaderMap, ConnectInfo(peer): ConnectInfo<SocketAddr>, Path(id): Path<String>, form: FormFields) -> Response {
-    let form = fields(form);
-    let (admin, s) = match guarded(&state, &headers, &id, &form).await {
-        Ok(found) => found,
+    let Posted { form, admin, server: s, client } = match posted(&state, &headers, peer, &id, form).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let client = crate::auth::client_info(&headers, Some(peer));
     match policies::create_policy(&state, &admin.principal(), &client, &s.record.id, &policy_body(&form)).await {
         Ok(p) => see_other(&format!("{}?done=saved", policy_url(&s.record.id, text(&p, "id")))),
         Err(e) if not_a_form_error(&e) => api_error_page(&state, &e),
@@ -570,12 +596,10 @@ pub async fn save_policy(
     Path((id, pid)): Path<(String, String)>,
     form: FormFields,
 ) -> Response {
-    let form = fields(form);
-    let (admin, s) = match guarded(&state, &headers, &id, &form).await {
-        Ok(found) => found,
+    let Posted { form, admin, server: s, client } = match posted(&state, &headers, peer, &id, form).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let client = crate::auth::client_info(&headers, Some(peer));
     match policies::replace_policy(&state, &admin.principal(), &client, &s.record.id, &pid, &policy_body(&form)).await {
         Ok(_) => see_other(&format!("{}?done=saved", policy_url(&s.record.id, &pid))),
         Err(e) => policy_refused(&state, &headers, &admin, &s, &pid, &e, &form, false).await,
@@ -589,17 +613,11 @@ pub async fn policy_lifecycle(
     Path((id, pid, op)): Path<(String, String, String)>,
     form: FormFields,
 ) -> Response {
-    let form = fields(form);
-    let (admin, s) = match guarded(&state, &headers, &id, &form).await {
-        Ok(found) => found,
+    let Posted { admin, server: s, client, .. } = match posted(&state, &headers, peer, &id, form).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let client = crate::auth::client_info(&headers, Some(peer));
-    let active = match op.as_str() {
-        "activate" => true,
-        "deactivate" => false,
-        _ => return api_error_page(&state, &ApiError::not_found("Lifecycle", &op)),
-    };
+    let Some(active) = lifecycle_active(&op) else { return api_error_page(&state, &ApiError::not_found("Lifecycle", &op)) };
     match policies::set_policy_status(&state, &admin.principal(), &client, &s.record.id, &pid, active).await {
         Ok(()) => see_other(&format!("{}?done=saved", policy_url(&s.record.id, &pid))),
         Err(e) => api_error_page(&state, &e),
@@ -613,12 +631,10 @@ pub async fn delete_policy(
     Path((id, pid)): Path<(String, String)>,
     form: FormFields,
 ) -> Response {
-    let form = fields(form);
-    let (admin, s) = match guarded(&state, &headers, &id, &form).await {
-        Ok(found) => found,
+    let Posted { admin, server: s, client, .. } = match posted(&state, &headers, peer, &id, form).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let client = crate::auth::client_info(&headers, Some(peer));
     match policies::delete_policy(&state, &admin.principal(), &client, &s.record.id, &pid).await {
         Ok(()) => see_other(&format!("{}&done=deleted", server_url(&s.record.id, Tab::Policies))),
         Err(e) => api_error_page(&state, &e),
@@ -632,12 +648,10 @@ pub async fn create_rule(
     Path((id, pid)): Path<(String, String)>,
     form: FormFields,
 ) -> Response {
-    let form = fields(form);
-    let (admin, s) = match guarded(&state, &headers, &id, &form).await {
-        Ok(found) => found,
+    let Posted { form, admin, server: s, client } = match posted(&state, &headers, peer, &id, form).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let client = crate::auth::client_info(&headers, Some(peer));
     match policies::create_rule(&state, &admin.principal(), &client, &s.record.id, &pid, &rule_body(&form)).await {
         Ok(_) => see_other(&format!("{}?done=added", policy_url(&s.record.id, &pid))),
         Err(e) => policy_refused(&state, &headers, &admin, &s, &pid, &e, &form, true).await,
@@ -654,7 +668,7 @@ pub async fn show_rule(State(state): State<AppState>, headers: HeaderMap, Path((
         Err(r) => return r,
     };
     let principal = admin.principal();
-    let found = async { Ok::<_, ApiError>((policies::get_policy(&state, &principal, &id, &pid).await?, policies::get_rule(&state, &principal, &id, &pid, &rid).await?)) };
+    let found = policy_and_rule(&state, &principal, &id, &pid, &rid);
     let (policy, rule) = match found.await {
         Ok(found) => found,
         Err(e) => return api_error_page(&state, &e),
@@ -670,18 +684,16 @@ pub async fn save_rule(
     Path((id, pid, rid)): Path<(String, String, String)>,
     form: FormFields,
 ) -> Response {
-    let form = fields(form);
-    let (admin, s) = match guarded(&state, &headers, &id, &form).await {
-        Ok(found) => found,
+    let Posted { form, admin, server: s, client } = match posted(&state, &headers, peer, &id, form).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let client = crate::auth::client_info(&headers, Some(peer));
     let principal = admin.principal();
     match policies::replace_rule(&state, &principal, &client, &s.record.id, &pid, &rid, &rule_body(&form)).await {
         Ok(_) => see_other(&format!("{}?done=saved", policy_url(&s.record.id, &pid))),
         Err(e) if not_a_form_error(&e) => api_error_page(&state, &e),
         Err(e) => {
-            let found = async { Ok::<_, ApiError>((policies::get_policy(&state, &principal, &id, &pid).await?, policies::get_rule(&state, &principal, &id, &pid, &rid).await?)) };
+            let found = policy_and_rule(&state, &principal, &id, &pid, &rid);
             let (policy, rule) = match found.await {
                 Ok(found) => found,
                 Err(e) => return api_error_page(&state, &e),
@@ -699,17 +711,11 @@ pub async fn rule_lifecycle(
     Path((id, pid, rid, op)): Path<(String, String, String, String)>,
     form: FormFields,
 ) -> Response {
-    let form = fields(form);
-    let (admin, s) = match guarded(&state, &headers, &id, &form).await {
-        Ok(found) => found,
+    let Posted { admin, server: s, client, .. } = match posted(&state, &headers, peer, &id, form).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let client = crate::auth::client_info(&headers, Some(peer));
-    let active = match op.as_str() {
-        "activate" => true,
-        "deactivate" => false,
-        _ => return api_error_page(&state, &ApiError::not_found("Lifecycle", &op)),
-    };
+    let Some(active) = lifecycle_active(&op) else { return api_error_page(&state, &ApiError::not_found("Lifecycle", &op)) };
     match policies::set_rule_status(&state, &admin.principal(), &client, &s.record.id, &pid, &rid, active).await {
         Ok(()) => see_other(&format!("{}?done=saved", policy_url(&s.record.id, &pid))),
         Err(e) => api_error_page(&state, &e),
@@ -723,12 +729,10 @@ pub async fn delete_rule(
     Path((id, pid, rid)): Path<(String, String, String)>,
     form: FormFields,
 ) -> Response {
-    let form = fields(form);
-    let (admin, s) = match guarded(&state, &headers, &id, &form).await {
-        Ok(found) => found,
+    let Posted { admin, server: s, client, .. } = match posted(&state, &headers, peer, &id, form).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let client = crate::auth::client_info(&headers, Some(peer));
     match policies::delete_rule(&state, &admin.principal(), &client, &s.record.id, &pid, &rid).await {
         Ok(()) => see_other(&format!("{}?done=deleted", policy_url(&s.record.id, &pid))),
         Err(e) => api_error_page(&state, &e),
