@@ -586,8 +586,19 @@ async fn custom_authorization_servers(backend: Backend) {
     .await;
     assert_eq!(status, 201, "{made}");
     let id = made["id"].as_str().unwrap().to_owned();
-    let (status, _) = json_of(gw.admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/scopes")).json(&json!({ "name": "reports.read" }))).await;
+    let (status, scope) = json_of(gw.admin(Method::POST, &format!("/api/v1/authorizationServers/{id}/scopes")).json(&json!({ "name": "reports.read" }))).await;
     assert_eq!(status, 201);
+    // Replaced in place (PUT keeps the id); a name the server has already is refused by its field.
+    let scope_path = format!("/api/v1/authorizationServers/{id}/scopes/{}", scope["id"].as_str().unwrap());
+    let (status, replaced) =
+        json_of(gw.admin(Method::PUT, &scope_path).json(&json!({ "name": "reports.read", "description": "Read reports", "metadataPublish": "ALL_CLIENTS" }))).await;
+    assert_eq!((status, &replaced["id"], &replaced["description"]), (200, &scope["id"], &json!("Read reports")), "{replaced}");
+    let (_, again) = json_of(gw.admin(Method::GET, &scope_path)).await;
+    assert_eq!(again["metadataPublish"], "ALL_CLIENTS");
+    let (status, e) = json_of(gw.admin(Method::PUT, &scope_path).json(&json!({ "name": "openid" }))).await;
+    assert_eq!((status, e["errorCauses"][0]["errorSummary"].as_str().map(|s| s.starts_with("name"))), (400, Some(true)), "{e}");
+    let (status, _) = json_of(gw.admin(Method::PUT, &format!("/api/v1/authorizationServers/{id}/scopes/scpnosuch")).json(&json!({ "name": "x" }))).await;
+    assert_eq!(status, 404);
     let settings = json!({ "grant_types": ["client_credentials"], "application_type": "service" });
     let (client_id, secret) = oidc_app(&gw, settings, json!({}), None).await;
     let flow = discover(&gw, &gw.url(&format!("/oauth2/{id}"))).await;
@@ -671,6 +682,22 @@ async fn custom_authorization_servers(backend: Backend) {
     assert_eq!(jwt_part(tokens["id_token"].as_str().unwrap().split('.').nth(1).unwrap())["groups"], json!(["app-admins"]));
     let (_, info) = json_of(gw.http.get(gw.url(&format!("/oauth2/{id}/v1/userinfo"))).bearer_auth(tokens["access_token"].as_str().unwrap())).await;
     assert_eq!(info["groups"], json!(["app-admins"]));
+    // The claim replaced in place (PUT keeps the id): the next token carries the new filter's groups.
+    let claim_path = format!("/api/v1/authorizationServers/{id}/claims/{}", claim["id"].as_str().unwrap());
+    let (status, replaced) =
+        json_of(gw.admin(Method::PUT, &claim_path).json(&json!({ "name": "groups", "valueType": "GROUPS", "group_filter_type": "EQUALS", "value": "staff" }))).await;
+    assert_eq!((status, &replaced["id"]), (200, &claim["id"]), "{replaced}");
+    let (status, got) = json_of(gw.admin(Method::GET, &claim_path)).await;
+    assert_eq!((status, &got["group_filter_type"]), (200, &json!("EQUALS")));
+    let started = authorize_url(&flow, &web, "openid groups", &[]);
+    let code = param(&sign_in_and_authorize(&gw, &b, &started.url, "unused: signed in").await, "code").unwrap();
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", REDIRECT), ("code_verifier", started.verifier.as_str())];
+    let (_, tokens) = token_request(&gw, &flow, (&web, web_secret.as_deref().unwrap()), &form).await;
+    assert_eq!(jwt_part(tokens["id_token"].as_str().unwrap().split('.').nth(1).unwrap())["groups"], json!(["staff"]));
+    let (status, _) = json_of(gw.admin(Method::PUT, &claim_path).json(&json!({ "name": "roles", "valueType": "EXPRESSION", "value": "x" }))).await;
+    assert_eq!(status, 400);
+    let (status, _) = json_of(gw.admin(Method::GET, &format!("/api/v1/authorizationServers/{id}/claims/oclnosuch"))).await;
+    assert_eq!(status, 404);
 
     // On a schedule: after the rotation period the next key takes over by itself.
     let active = |keys: &Value| keys.as_array().unwrap().iter().find(|k| k["status"] == "ACTIVE" && k["alg"] == "RS256").unwrap()["kid"].clone();

@@ -47,9 +47,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/authorizationServers/{id}/credentials/keys", get(server_keys))
         .route("/api/v1/authorizationServers/{id}/credentials/lifecycle/keyRotate", post(rotate_keys))
         .route("/api/v1/authorizationServers/{id}/scopes", get(list_scopes).post(create_scope))
-        .route("/api/v1/authorizationServers/{id}/scopes/{scope_id}", get(get_scope).delete(delete_scope))
+        .route("/api/v1/authorizationServers/{id}/scopes/{scope_id}", get(get_scope).put(put_scope).delete(delete_scope))
         .route("/api/v1/authorizationServers/{id}/claims", get(list_claims).post(create_claim))
-        .route("/api/v1/authorizationServers/{id}/claims/{claim_id}", axum::routing::delete(delete_claim))
+        .route("/api/v1/authorizationServers/{id}/claims/{claim_id}", get(get_claim).put(put_claim).delete(delete_claim))
 }
 
 // ---------------------------------------------------------------------------
@@ -475,6 +475,16 @@ async fn create_scope(
     Ok((StatusCode::CREATED, Json(scope)).into_response())
 }
 
+/// PUT …/scopes/{scopeId}: replaces a custom scope, keeping its id.
+async fn put_scope(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((id, scope_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(replace_scope(&state, &principal, &id, &scope_id, &body).await?))
+}
+
 async fn delete_scope(State(state): State<AppState>, Caller(principal): Caller, Path((id, scope_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
     remove_scope(&state, &principal, &id, &scope_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -502,6 +512,25 @@ async fn create_claim(
 ) -> ApiResult<Response> {
     let claim = add_claim(&state, &principal, &id, &body).await?;
     Ok((StatusCode::CREATED, Json(claim)).into_response())
+}
+
+async fn get_claim(State(state): State<AppState>, Caller(principal): Caller, Path((id, claim_id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+    let claim = server_claims(&state, &principal, &id)
+        .await?
+        .into_iter()
+        .find(|c| c.get("id").and_then(Value::as_str) == Some(claim_id.as_str()))
+        .ok_or_else(|| ApiError::not_found("OAuth2Claim", &claim_id))?;
+    Ok(Json(claim))
+}
+
+/// PUT …/claims/{claimId}: replaces a claim, keeping its id.
+async fn put_claim(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((id, claim_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(replace_claim(&state, &principal, &id, &claim_id, &body).await?))
 }
 
 async fn delete_claim(State(state): State<AppState>, Caller(principal): Caller, Path((id, claim_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
@@ -655,16 +684,14 @@ pub(crate) async fn server_scopes(state: &AppState, principal: &Principal, id: &
     Ok(out)
 }
 
-/// Adds a custom scope (Okta's OAuth2Scope shape).
-pub(crate) async fn add_scope(state: &AppState, principal: &Principal, id: &str, body: &Map<String, Value>) -> ApiResult<Value> {
-    principal.require(Permission::ManageOrg)?;
-    let (rt, s) = custom_server(state, id).await?;
+/// A custom scope as the body gives it (Okta's OAuth2Scope shape), checked
+/// against the server's other scopes; `id` is the scope's id.
+fn scope_from_body(body: &Map<String, Value>, others: &[Value], id: String) -> ApiResult<Value> {
     let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
     if oidc::Scopes::parse(name).is_none_or(|p| p.iter().count() != 1) || name.starts_with("okta.") {
         return Err(ApiError::field("name", "must be one scope token, not an okta.* scope"));
     }
-    let mut scopes = scopes_of(&s.record);
-    if oidc::server::OIDC_SCOPES.contains(&name) || scopes.iter().any(|sc| sc.get("name").and_then(Value::as_str) == Some(name)) {
+    if oidc::server::OIDC_SCOPES.contains(&name) || others.iter().any(|sc| sc.get("name").and_then(Value::as_str) == Some(name)) {
         return Err(ApiError::field("name", "a scope with this name exists"));
     }
     let mut causes = Vec::new();
@@ -683,16 +710,40 @@ pub(crate) async fn add_scope(state: &AppState, principal: &Principal, id: &str,
     if !causes.is_empty() {
         return Err(ApiError::validation(causes));
     }
-    let scope = json!({
-        "id": vestibule_core::id::generate("scp", &mut rand::thread_rng()),
+    Ok(json!({
+        "id": id,
         "name": name,
         "description": description,
         "system": false,
         "consent": consent,
         "metadataPublish": publish,
         "default": body.get("default").and_then(Value::as_bool).unwrap_or(false),
-    });
+    }))
+}
+
+/// Adds a custom scope.
+pub(crate) async fn add_scope(state: &AppState, principal: &Principal, id: &str, body: &Map<String, Value>) -> ApiResult<Value> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(state, id).await?;
+    let mut scopes = scopes_of(&s.record);
+    let scope = scope_from_body(body, &scopes, vestibule_core::id::generate("scp", &mut rand::thread_rng()))?;
     scopes.push(scope.clone());
+    let mut record = s.record.clone();
+    record.settings.insert("scopes".into(), Value::Array(scopes));
+    record.last_updated = state.now();
+    save(state, &rt, record).await?;
+    Ok(scope_json(state, id, &scope))
+}
+
+/// Replaces a custom scope, keeping its id.
+pub(crate) async fn replace_scope(state: &AppState, principal: &Principal, id: &str, scope_id: &str, body: &Map<String, Value>) -> ApiResult<Value> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(state, id).await?;
+    let mut scopes = scopes_of(&s.record);
+    let at = scopes.iter().position(|sc| sc.get("id").and_then(Value::as_str) == Some(scope_id)).ok_or_else(|| ApiError::not_found("OAuth2Scope", scope_id))?;
+    let others: Vec<Value> = scopes.iter().enumerate().filter(|(i, _)| *i != at).map(|(_, sc)| sc.clone()).collect();
+    let scope = scope_from_body(body, &others, scope_id.to_owned())?;
+    scopes[at] = scope.clone();
     let mut record = s.record.clone();
     record.settings.insert("scopes".into(), Value::Array(scopes));
     record.last_updated = state.now();
@@ -728,6 +779,33 @@ pub(crate) async fn server_claims(state: &AppState, principal: &Principal, id: &
 pub(crate) async fn add_claim(state: &AppState, principal: &Principal, id: &str, body: &Map<String, Value>) -> ApiResult<Value> {
     principal.require(Permission::ManageOrg)?;
     let (rt, s) = custom_server(state, id).await?;
+    let claim = claim_from_body(body, vestibule_core::id::generate("ocl", &mut rand::thread_rng()))?;
+    let mut claims: Vec<Value> = claims_of(&s.record).into_iter().filter(|c| c["name"] != "groups").collect();
+    claims.push(claim.clone());
+    let mut record = s.record.clone();
+    record.settings.insert("claims".into(), Value::Array(claims));
+    record.last_updated = state.now();
+    save(state, &rt, record).await?;
+    Ok(claim)
+}
+
+/// Replaces a claim, keeping its id.
+pub(crate) async fn replace_claim(state: &AppState, principal: &Principal, id: &str, claim_id: &str, body: &Map<String, Value>) -> ApiResult<Value> {
+    principal.require(Permission::ManageOrg)?;
+    let (rt, s) = custom_server(state, id).await?;
+    let mut claims = claims_of(&s.record);
+    let at = claims.iter().position(|c| c.get("id").and_then(Value::as_str) == Some(claim_id)).ok_or_else(|| ApiError::not_found("OAuth2Claim", claim_id))?;
+    let claim = claim_from_body(body, claim_id.to_owned())?;
+    claims[at] = claim.clone();
+    let mut record = s.record.clone();
+    record.settings.insert("claims".into(), Value::Array(claims));
+    record.last_updated = state.now();
+    save(state, &rt, record).await?;
+    Ok(claim)
+}
+
+/// The groups claim the body describes, with the id `id`.
+fn claim_from_body(body: &Map<String, Value>, id: String) -> ApiResult<Value> {
     let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
     if name != "groups" || body.get("valueType").and_then(Value::as_str) != Some("GROUPS") {
         return Err(ApiError::field("valueType", "only the groups claim (name groups, valueType GROUPS) is supported"));
@@ -752,8 +830,8 @@ pub(crate) async fn add_claim(state: &AppState, principal: &Principal, id: &str,
     if !causes.is_empty() {
         return Err(ApiError::validation(causes));
     }
-    let claim = json!({
-        "id": vestibule_core::id::generate("ocl", &mut rand::thread_rng()),
+    Ok(json!({
+        "id": id,
         "name": "groups",
         "status": status,
         "claimType": claim_type,
@@ -763,14 +841,7 @@ pub(crate) async fn add_claim(state: &AppState, principal: &Principal, id: &str,
         "alwaysIncludeInToken": body.get("alwaysIncludeInToken").and_then(Value::as_bool).unwrap_or(false),
         "conditions": body.get("conditions").cloned().unwrap_or_else(|| json!({ "scopes": ["groups"] })),
         "system": false,
-    });
-    let mut claims: Vec<Value> = claims_of(&s.record).into_iter().filter(|c| c["name"] != "groups").collect();
-    claims.push(claim.clone());
-    let mut record = s.record.clone();
-    record.settings.insert("claims".into(), Value::Array(claims));
-    record.last_updated = state.now();
-    save(state, &rt, record).await?;
-    Ok(claim)
+    }))
 }
 
 /// Deletes a claim.
