@@ -456,18 +456,52 @@ async fn service_apps_call_the_management_api(backend: Backend) {
     alice(&gw).await;
     let settings = json!({ "grant_types": ["client_credentials"], "response_types": ["token"], "application_type": "service" });
     let (client_id, first_secret) = oidc_app(&gw, settings, json!({ "token_endpoint_auth_method": "client_secret_post" }), None).await;
-    // A new secret replaces the one shown at creation.
-    let (status, s) = json_of(gw.admin(Method::POST, &format!("/api/v1/apps/{client_id}/credentials/secrets"))).await;
+    // Rotating the client secret without downtime, in Okta's shape: a second
+    // secret, both work, the first is deactivated (then it fails) and deleted.
+    let first_secret = first_secret.unwrap();
+    let secrets = format!("/api/v1/apps/{client_id}/credentials/secrets");
+    let (status, list) = json_of(gw.admin(Method::GET, &secrets)).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let first_id = list[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(list[0]["status"], "ACTIVE");
+    assert!(list[0].get("client_secret").is_none() && list[0]["secret_hash"].is_string(), "never shown again: {list}");
+    let (status, s) = json_of(gw.admin(Method::POST, &secrets)).await;
     assert_eq!(status, 201, "{s}");
+    assert_eq!(s["status"], "ACTIVE");
+    assert!(s["_links"]["deactivate"]["href"].as_str().unwrap().ends_with("/lifecycle/deactivate"), "{s}");
     let secret = s["client_secret"].as_str().unwrap().to_owned();
-    let (status, e) = json_of(gw.http.post(gw.url("/oauth2/v1/token")).form(&[
-        ("grant_type", "client_credentials"),
-        ("scope", "okta.users.read"),
-        ("client_id", client_id.as_str()),
-        ("client_secret", first_secret.unwrap().as_str()),
-    ]))
-    .await;
-    assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")), "the old secret stopped working");
+    let authenticates = |secret: String| {
+        let gw = &gw;
+        let client_id = client_id.clone();
+        async move {
+            let (status, e) = json_of(gw.http.post(gw.url("/oauth2/v1/token")).form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "okta.users.read"),
+                ("client_id", client_id.as_str()),
+                ("client_secret", secret.as_str()),
+            ]))
+            .await;
+            // Not yet granted okta.users.read: a client that authenticates gets invalid_scope.
+            !(status == 401 && e["error"] == "invalid_client")
+        }
+    };
+    assert!(authenticates(first_secret.clone()).await && authenticates(secret.clone()).await, "both work during the rotation");
+    let (status, e) = json_of(gw.admin(Method::POST, &secrets)).await;
+    assert_eq!((status, e["errorCode"].as_str()), (400, Some("E0000001")), "at most two: {e}");
+    let (status, _) = json_of(gw.admin(Method::DELETE, &format!("{secrets}/{first_id}"))).await;
+    assert_eq!(status, 400, "an active secret is not deleted");
+    let (status, d) = json_of(gw.admin(Method::POST, &format!("{secrets}/{first_id}/lifecycle/deactivate"))).await;
+    assert_eq!((status, &d["status"]), (200, &json!("INACTIVE")), "{d}");
+    assert!(!authenticates(first_secret.clone()).await, "a deactivated secret stops working at once");
+    assert!(authenticates(secret.clone()).await);
+    let (status, _) = json_of(gw.admin(Method::POST, &format!("{secrets}/{}/lifecycle/deactivate", s["id"].as_str().unwrap()))).await;
+    assert_eq!(status, 400, "the only active secret stays");
+    let deleted = gw.admin(Method::DELETE, &format!("{secrets}/{first_id}")).send().await.unwrap();
+    assert_eq!(deleted.status(), 204);
+    let (_, list) = json_of(gw.admin(Method::GET, &secrets)).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(json_of(gw.admin(Method::GET, &format!("{secrets}/ocsnosuch"))).await.0, 404);
     let token = |scope: &'static str| {
         let gw = &gw;
         let form = vec![

@@ -94,9 +94,9 @@ impl ClientLookup for Backing<'_> {
                 return false;
             }
         };
-        let Some(stored) = facts.secret_digest.as_deref() else { return false };
         let digest = crate::crypto::digest_token(presented.expose());
-        vestibule_core::secret::ct_eq_bytes(stored.as_bytes(), digest.as_bytes())
+        // Every active secret is compared, each in constant time.
+        facts.secret_digests.iter().fold(false, |found, stored| vestibule_core::secret::ct_eq_bytes(stored.as_bytes(), digest.as_bytes()) | found)
     }
 }
 
@@ -109,8 +109,8 @@ pub struct ClientFacts {
     pub granted_scopes: Vec<String>,
     /// The app's groups claim on the org server.
     pub groups_claim: Option<oidc::GroupsClaim>,
-    /// The digest of the current client secret.
-    pub secret_digest: Option<String>,
+    /// The digests of the active client secrets (two while one is rotated).
+    pub secret_digests: Vec<String>,
 }
 
 pub async fn client_facts(state: &AppState, app_id: &str) -> Result<Arc<ClientFacts>, crate::store::StoreError> {
@@ -122,7 +122,7 @@ pub async fn client_facts(state: &AppState, app_id: &str) -> Result<Arc<ClientFa
     let facts = Arc::new(ClientFacts {
         granted_scopes: state.store.app_scope_grants(app_id).await?.into_iter().map(|g| g.scope_id).collect(),
         groups_claim: state.store.app_groups_claim(app_id).await?.as_ref().and_then(super::app_claims::groups_claim_of),
-        secret_digest: state.store.client_secret_digest(app_id).await?,
+        secret_digests: state.store.client_secrets(app_id).await?.into_iter().filter(|s| s.active).map(|s| s.digest).collect(),
     });
     state.caches.oauth_clients.insert(app_id.to_owned(), facts.clone()).await;
     Ok(facts)

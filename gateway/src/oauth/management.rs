@@ -21,7 +21,7 @@ use crate::auth::{Credential, Principal};
 use crate::directory::{AdminRole, Permission, User, UserStatus};
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, EventBuilder};
-use crate::store::oauth::{AppScopeGrant, OAuthServerRecord};
+use crate::store::oauth::{AppScopeGrant, ClientSecretRecord, OAuthServerRecord};
 use crate::store::ts;
 use crate::syslog::{Actor, Target};
 
@@ -40,7 +40,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/apps/{id}/grants", get(list_grants).post(create_grant))
         .route("/api/v1/apps/{id}/grants/{grant_id}", get(get_grant).delete(delete_grant))
-        .route("/api/v1/apps/{id}/credentials/secrets", post(new_secret))
+        .route("/api/v1/apps/{id}/credentials/secrets", get(list_secrets).post(new_secret))
+        .route("/api/v1/apps/{id}/credentials/secrets/{secret_id}", get(get_secret).delete(delete_secret))
+        .route("/api/v1/apps/{id}/credentials/secrets/{secret_id}/lifecycle/{op}", post(secret_lifecycle))
         .route("/api/v1/authorizationServers", get(list_servers).post(create_server))
         .route("/api/v1/authorizationServers/{id}", get(get_server).put(replace_server).delete(delete_server))
         .route("/api/v1/authorizationServers/{id}/lifecycle/{op}", post(server_lifecycle))
@@ -225,11 +227,136 @@ pub fn validate(app: &AppInstance) -> Vec<String> {
     causes
 }
 
-async fn issue_secret(state: &AppState, client_id: &str) -> ApiResult<String> {
+/// A new active client secret for `client_id`; with `replace`, the app's
+/// other secrets stop working at once. Returns the record and the secret,
+/// which is shown this once and stored only as its digest.
+async fn issue_secret_record(state: &AppState, client_id: &str, replace: bool) -> ApiResult<(ClientSecretRecord, String)> {
     let secret = format!("{}{}", crate::crypto::random_secret(), crate::crypto::random_secret());
-    state.store.put_client_secret(client_id, &crate::crypto::digest_token(&secret), state.now()).await?;
+    let now = state.now();
+    let record = ClientSecretRecord {
+        id: vestibule_core::id::generate("ocs", &mut rand::thread_rng()),
+        client_id: client_id.to_owned(),
+        digest: crate::crypto::digest_token(&secret),
+        active: true,
+        created: now,
+        last_updated: now,
+    };
+    state.store.insert_client_secret(&record, replace).await?;
     state.invalidate(crate::state::Invalidation::App { id: client_id.to_owned() }).await;
-    Ok(secret)
+    Ok((record, secret))
+}
+
+async fn issue_secret(state: &AppState, client_id: &str) -> ApiResult<String> {
+    Ok(issue_secret_record(state, client_id, true).await?.1)
+}
+
+/// Okta's OAuth2ClientSecret shape. The secret itself is only in the answer
+/// that creates it; `secret_hash` (the start of its SHA-256) tells secrets apart.
+fn secret_json(state: &AppState, s: &ClientSecretRecord, secret: Option<&str>) -> Value {
+    let base = format!("/api/v1/apps/{}/credentials/secrets/{}", s.client_id, s.id);
+    let mut v = json!({
+        "id": s.id,
+        "status": if s.active { "ACTIVE" } else { "INACTIVE" },
+        "secret_hash": &s.digest[..s.digest.len().min(22)],
+        "created": ts(s.created),
+        "lastUpdated": ts(s.last_updated),
+        "_links": {
+            "self": { "href": state.config.absolute(&base), "hints": { "allow": ["GET", "DELETE"] } },
+            if s.active { "deactivate" } else { "activate" }: {
+                "href": state.config.absolute(&format!("{base}/lifecycle/{}", if s.active { "deactivate" } else { "activate" })),
+                "hints": { "allow": ["POST"] },
+            },
+        },
+    });
+    if let Some(secret) = secret {
+        v["client_secret"] = Value::String(secret.to_owned());
+    }
+    v
+}
+
+/// Okta keeps at most two secrets per app: one in use and the next one.
+const MAX_CLIENT_SECRETS: usize = 2;
+
+async fn secrets_of(state: &AppState, principal: &Principal, app_id: &str, permission: Permission) -> ApiResult<(Arc<AppInstance>, Vec<ClientSecretRecord>)> {
+    principal.require(permission)?;
+    let app = oidc_app(state, app_id).await?;
+    let secrets = state.store.client_secrets(&app.id).await?;
+    Ok((app, secrets))
+}
+
+async fn list_secrets(State(state): State<AppState>, Caller(principal): Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let (_, secrets) = secrets_of(&state, &principal, &id, Permission::Read).await?;
+    Ok(Json(Value::Array(secrets.iter().map(|s| secret_json(&state, s, None)).collect())))
+}
+
+async fn get_secret(State(state): State<AppState>, Caller(principal): Caller, Path((id, secret_id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+    let (_, secrets) = secrets_of(&state, &principal, &id, Permission::Read).await?;
+    let s = secrets.iter().find(|s| s.id == secret_id).ok_or_else(|| ApiError::not_found("OAuth2ClientSecret", &secret_id))?;
+    Ok(Json(secret_json(&state, s, None)))
+}
+
+async fn log_secret(state: &AppState, principal: &Principal, client: &crate::syslog::ClientInfo, event: &'static str, message: &str, app: &AppInstance, secret_id: &str) {
+    state
+        .log(
+            EventBuilder::new(event, message, Actor::user(&principal.user), client)
+                .target(Target::other(&app.id, "AppInstance", &app.label))
+                .debug("secretId", secret_id.to_owned()),
+        )
+        .await;
+}
+
+/// POST /api/v1/apps/{id}/credentials/secrets: a second client secret, for
+/// rotation without downtime: both work until the old one is deactivated.
+async fn new_secret(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Response> {
+    let (app, secrets) = secrets_of(&state, &principal, &id, Permission::ManageApps).await?;
+    if secrets.len() >= MAX_CLIENT_SECRETS {
+        return Err(ApiError::validation(vec![format!(
+            "client_secret: an app has at most {MAX_CLIENT_SECRETS} client secrets; deactivate and delete one first"
+        )]));
+    }
+    let (record, secret) = issue_secret_record(&state, &app.id, false).await?;
+    log_secret(&state, &principal, &ctx.client, "app.oauth2.client.secret.create", "Create client secret", &app, &record.id).await;
+    Ok((StatusCode::CREATED, Json(secret_json(&state, &record, Some(&secret)))).into_response())
+}
+
+/// POST …/secrets/{secretId}/lifecycle/{activate|deactivate}. The last
+/// active secret cannot be deactivated: the app would have none.
+async fn secret_lifecycle(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    ctx: Ctx,
+    Path((id, secret_id, op)): Path<(String, String, String)>,
+) -> ApiResult<Json<Value>> {
+    let active = match op.as_str() {
+        "activate" => true,
+        "deactivate" => false,
+        _ => return Err(ApiError::not_found("Lifecycle", &op)),
+    };
+    let (app, secrets) = secrets_of(&state, &principal, &id, Permission::ManageApps).await?;
+    let s = secrets.iter().find(|s| s.id == secret_id).ok_or_else(|| ApiError::not_found("OAuth2ClientSecret", &secret_id))?;
+    if !active && s.active && !secrets.iter().any(|o| o.active && o.id != s.id) {
+        return Err(ApiError::validation(vec!["status: the app's only active client secret cannot be deactivated".to_owned()]));
+    }
+    state.store.set_client_secret_active(&app.id, &s.id, active, state.now()).await?;
+    state.invalidate(crate::state::Invalidation::App { id: app.id.clone() }).await;
+    let (event, message) =
+        if active { ("app.oauth2.client.secret.activate", "Activate client secret") } else { ("app.oauth2.client.secret.deactivate", "Deactivate client secret") };
+    log_secret(&state, &principal, &ctx.client, event, message, &app, &s.id).await;
+    let updated = state.store.client_secrets(&app.id).await?.into_iter().find(|x| x.id == s.id).ok_or_else(|| ApiError::not_found("OAuth2ClientSecret", &secret_id))?;
+    Ok(Json(secret_json(&state, &updated, None)))
+}
+
+/// DELETE …/secrets/{secretId}: only an inactive secret, as in Okta.
+async fn delete_secret(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, Path((id, secret_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    let (app, secrets) = secrets_of(&state, &principal, &id, Permission::ManageApps).await?;
+    let s = secrets.iter().find(|s| s.id == secret_id).ok_or_else(|| ApiError::not_found("OAuth2ClientSecret", &secret_id))?;
+    if s.active {
+        return Err(ApiError::validation(vec!["status: deactivate the client secret before deleting it".to_owned()]));
+    }
+    state.store.delete_client_secret(&app.id, &s.id).await?;
+    state.invalidate(crate::state::Invalidation::App { id: app.id.clone() }).await;
+    log_secret(&state, &principal, &ctx.client, "app.oauth2.client.secret.delete", "Delete client secret", &app, &s.id).await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn oidc_app(state: &AppState, id: &str) -> ApiResult<Arc<AppInstance>> {
@@ -237,21 +364,6 @@ async fn oidc_app(state: &AppState, id: &str) -> ApiResult<Arc<AppInstance>> {
         Some(app) if app.sign_on_mode == SignOnMode::OpenIdConnect => Ok(app),
         _ => Err(ApiError::not_found("AppInstance", id)),
     }
-}
-
-/// POST /api/v1/apps/{id}/credentials/secrets: a new client secret, shown
-/// once; the previous one stops working.
-async fn new_secret(State(state): State<AppState>, Caller(principal): Caller, ctx: Ctx, Path(id): Path<String>) -> ApiResult<Response> {
-    let secret = new_client_secret(&state, &principal, &ctx.client, &id).await?;
-    let now = ts(state.now());
-    let body = json!({
-        "id": vestibule_core::id::generate("ocs", &mut rand::thread_rng()),
-        "status": "ACTIVE",
-        "client_secret": secret,
-        "created": now,
-        "lastUpdated": now,
-    });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 // ---------------------------------------------------------------------------

@@ -357,6 +357,25 @@ CREATE TABLE oauth_app_groups_claims (
     last_updated TEXT NOT NULL
 );
 "#,
+}, Migration {
+    version: 8,
+    name: "several client secrets per OIDC app, each with an id and a status",
+    sql: r#"
+CREATE TABLE oauth_app_secrets (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    secret_digest TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL
+);
+CREATE INDEX oauth_app_secrets_client ON oauth_app_secrets (client_id);
+
+INSERT INTO oauth_app_secrets (id, client_id, secret_digest, status, created, last_updated)
+SELECT 'ocs' || client_id, client_id, secret_digest, 'ACTIVE', created, created FROM oauth_client_secrets;
+
+DROP TABLE oauth_client_secrets;
+"#,
 }];
 
 /// The newest schema version this build knows.

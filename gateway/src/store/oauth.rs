@@ -91,6 +91,18 @@ pub struct OAuthPolicyRuleRecord {
 pub const DEFAULT_POLICY_ID: &str = "00pdefaultpolicy0001";
 pub const DEFAULT_RULE_ID: &str = "0prdefaultpolicyrul1";
 
+/// One client secret of an OIDC app, as its digest (the secret itself is
+/// shown once, when it is made).
+#[derive(Debug, Clone)]
+pub struct ClientSecretRecord {
+    pub id: String,
+    pub client_id: String,
+    pub digest: String,
+    pub active: bool,
+    pub created: OffsetDateTime,
+    pub last_updated: OffsetDateTime,
+}
+
 /// A person's consent to one scope for one client on one server (Okta's
 /// `OAuth2ScopeConsentGrant` with source `END_USER`).
 #[derive(Debug, Clone)]
@@ -397,25 +409,65 @@ impl Store {
 
     // --- client secrets
 
-    pub async fn put_client_secret(&self, client_id: &str, digest: &str, at: OffsetDateTime) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO oauth_client_secrets (client_id, secret_digest, created) VALUES ($1, $2, $3) \
-             ON CONFLICT (client_id) DO UPDATE SET secret_digest = $2, created = $3",
+    /// An app's client secrets, oldest first.
+    pub async fn client_secrets(&self, client_id: &str) -> Result<Vec<ClientSecretRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, client_id, secret_digest, status, created, last_updated FROM oauth_app_secrets WHERE client_id = $1 ORDER BY created, id",
         )
         .bind(client_id)
-        .bind(digest)
-        .bind(ts(at))
-        .execute(self.pool())
+        .fetch_all(self.pool())
         .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ClientSecretRecord {
+                    id: row.try_get("id")?,
+                    client_id: row.try_get("client_id")?,
+                    digest: row.try_get("secret_digest")?,
+                    active: row.try_get::<String, _>("status")? == "ACTIVE",
+                    created: parse_ts(&row.try_get::<String, _>("created")?)?,
+                    last_updated: parse_ts(&row.try_get::<String, _>("last_updated")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds a secret; with `replace`, the app's other secrets go in the same
+    /// transaction.
+    pub async fn insert_client_secret(&self, secret: &ClientSecretRecord, replace: bool) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        if replace {
+            sqlx::query("DELETE FROM oauth_app_secrets WHERE client_id = $1").bind(&secret.client_id).execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "INSERT INTO oauth_app_secrets (id, client_id, secret_digest, status, created, last_updated) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&secret.id)
+        .bind(&secret.client_id)
+        .bind(&secret.digest)
+        .bind(if secret.active { "ACTIVE" } else { "INACTIVE" })
+        .bind(ts(secret.created))
+        .bind(ts(secret.last_updated))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    pub async fn client_secret_digest(&self, client_id: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT secret_digest FROM oauth_client_secrets WHERE client_id = $1")
+    pub async fn set_client_secret_active(&self, client_id: &str, id: &str, active: bool, at: OffsetDateTime) -> Result<bool> {
+        let n = sqlx::query("UPDATE oauth_app_secrets SET status = $1, last_updated = $2 WHERE client_id = $3 AND id = $4")
+            .bind(if active { "ACTIVE" } else { "INACTIVE" })
+            .bind(ts(at))
             .bind(client_id)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.map(|r| r.get::<String, _>(0)))
+            .bind(id)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    pub async fn delete_client_secret(&self, client_id: &str, id: &str) -> Result<bool> {
+        let n = sqlx::query("DELETE FROM oauth_app_secrets WHERE client_id = $1 AND id = $2").bind(client_id).bind(id).execute(self.pool()).await?.rows_affected();
+        Ok(n == 1)
     }
 
     // --- authorization codes
